@@ -1,0 +1,48 @@
+//! `tuwhera`: the command-line entry point of the Tuwhera platform.
+
+mod ocds;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Tuwhera: open-government transparency — procurement data (OCDS), beneficial
+/// ownership (BODS) and New Zealand's Open Government Partnership action plan.
+#[derive(Parser)]
+#[command(name = "tuwhera", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Work with Open Contracting Data Standard (OCDS) files.
+    #[command(subcommand)]
+    Ocds(ocds::OcdsCommand),
+}
+
+/// Exit codes: 0 clean, 1 the data had errors, 2 usage or I/O failure.
+pub const EXIT_DATA_ERRORS: u8 = 1;
+pub const EXIT_FAILURE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_FAILURE } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Ocds(cmd) => ocds::run(cmd),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("tuwhera: error: {e:#}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}

@@ -1,0 +1,2 @@
+//! Validation (see below).
+pub fn __placeholder() {}

@@ -207,6 +207,7 @@ fn exit_code(problems: u64, failures: u32) -> u8 {
 fn compile(args: CompileArgs) -> Result<u8> {
     let input = &args.input;
     let rules = MergeRules::ocds_1_1();
+    let started = std::time::Instant::now();
     let mut collector = Collector::new(input.limits());
     let bar = progress("reading releases");
     let mut failures = 0;
@@ -217,6 +218,7 @@ fn compile(args: CompileArgs) -> Result<u8> {
         collector.read(&path.display().to_string(), r, &mut || bar.inc(1));
     }
     bar.finish_and_clear();
+    let read_time = started.elapsed();
     let mut out = input.writer()?;
     let bar = progress("compiling ocids");
     let (summary, problems) = collector
@@ -235,6 +237,8 @@ fn compile(args: CompileArgs) -> Result<u8> {
     for p in &problems {
         print_problem(p, input.format);
     }
+    tracing_time("read", read_time);
+    tracing_time("total", started.elapsed());
     if input.format == Format::Text {
         eprintln!(
             "compiled {} ocids from {} releases ({} upgraded from 1.0); {} problems",
@@ -245,16 +249,149 @@ fn compile(args: CompileArgs) -> Result<u8> {
 }
 
 fn upgrade_cmd(args: InputArgs) -> Result<u8> {
-    let _ = (&args, upgrade::release_version);
-    anyhow::bail!("not yet")
+    let mut out = args.writer()?;
+    let mut failures = 0;
+    let mut problems = 0u64;
+    let mut upgraded = 0u64;
+    let mut releases = 0u64;
+    let bar = progress("upgrading releases");
+    for path in args.sources() {
+        let Some(r) = open(&path, &mut failures, args.format) else {
+            continue;
+        };
+        let mut write_error: Option<io::Error> = None;
+        reader::read(
+            std::sync::Arc::from(path.display().to_string().as_str()),
+            r,
+            args.limits(),
+            &mut |event| match event {
+                Event::Item(item) => {
+                    bar.inc(1);
+                    match item.parse() {
+                        Ok(mut v) => {
+                            releases += 1;
+                            if upgrade::upgrade_if_needed(&mut v, item.package.as_deref()) {
+                                upgraded += 1;
+                            }
+                            if write_error.is_none() {
+                                let res = serde_json::to_writer(&mut out, &v)
+                                    .map_err(io::Error::from)
+                                    .and_then(|()| out.write_all(b"\n"));
+                                if let Err(e) = res {
+                                    write_error = Some(e);
+                                }
+                            }
+                        }
+                        Err(e) => {
+                            problems += 1;
+                            print_problem(&Problem::Read(e), args.format);
+                        }
+                    }
+                }
+                Event::Error(e) => {
+                    problems += 1;
+                    print_problem(&Problem::Read(e), args.format);
+                }
+                Event::Package(_) => {}
+            },
+        );
+        if let Some(e) = write_error {
+            return Err(e).context("writing upgraded releases");
+        }
+    }
+    out.flush().context("writing upgraded releases")?;
+    bar.finish_and_clear();
+    if args.format == Format::Text {
+        eprintln!(
+            "{releases} releases written, {upgraded} upgraded from OCDS 1.0; {problems} problems"
+        );
+    }
+    Ok(exit_code(problems, failures))
 }
 
 fn validate_cmd(args: ValidateArgs) -> Result<u8> {
-    let _ = (&args.input, Event::Item, validate::__placeholder);
-    anyhow::bail!("not yet")
+    let input = &args.input;
+    let mut failures = 0;
+    let mut sources = Vec::new();
+    for path in input.sources() {
+        if let Some(r) = open(&path, &mut failures, input.format) {
+            sources.push((path.display().to_string(), r));
+        }
+    }
+    let mut out = input.writer()?;
+    let bar = progress("validating releases");
+    let mut write_error: Option<io::Error> = None;
+    let format = input.format;
+    let summary = validate::validate_sources(
+        sources,
+        input.limits(),
+        &mut |f| {
+            if write_error.is_some() {
+                return;
+            }
+            let res = match format {
+                Format::Text => writeln!(out, "{f}"),
+                Format::Json => serde_json::to_writer(&mut out, &finding_json(f))
+                    .map_err(io::Error::from)
+                    .and_then(|()| out.write_all(b"\n")),
+            };
+            if let Err(e) = res {
+                write_error = Some(e);
+            }
+        },
+        &mut |n| bar.inc(n),
+    );
+    bar.finish_and_clear();
+    if let Some(e) = write_error {
+        return Err(e).context("writing the validation report");
+    }
+    match format {
+        Format::Json => {
+            let line = json!({"summary": {
+                "items": summary.items, "errors": summary.errors, "warnings": summary.warnings,
+                "by_rule": summary.by_rule,
+            }});
+            serde_json::to_writer(&mut out, &line)?;
+            out.write_all(b"\n")?;
+        }
+        Format::Text => {
+            out.flush()?;
+            eprintln!(
+                "{} items checked: {} errors, {} warnings",
+                summary.items, summary.errors, summary.warnings
+            );
+            for (rule, n) in &summary.by_rule {
+                eprintln!("  {rule:<28} {n}");
+            }
+        }
+    }
+    out.flush().context("writing the validation report")?;
+    Ok(exit_code(summary.errors, failures))
+}
+
+fn finding_json(f: &validate::Finding) -> serde_json::Value {
+    json!({
+        "severity": f.severity().as_str(),
+        "rule": f.rule.code(),
+        "file": &*f.source,
+        "line": f.line,
+        "column": f.column,
+        "item": f.item,
+        "ocid": f.ocid,
+        "pointer": f.pointer,
+        "value": f.value,
+        "message": f.message,
+    })
 }
 
 fn flatten_cmd(args: FlattenArgs) -> Result<u8> {
     let _ = (&args.input, args.xlsx, flatten::__placeholder);
     anyhow::bail!("not yet")
+}
+
+/// Phase times on stderr when TUWHERA_TIMING is set (for profiling; see docs/benchmarks.md).
+fn tracing_time(phase: &str, d: std::time::Duration) {
+    if std::env::var_os("TUWHERA_TIMING").is_some() {
+        eprintln!("timing: {phase} {:.3}s", d.as_secs_f64());
+    }
 }

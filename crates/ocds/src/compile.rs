@@ -144,6 +144,7 @@ impl Collector {
             match event {
                 Event::Item(item) => self.add(item),
                 Event::Error(e) => self.problems.push(Problem::Read(e)),
+                Event::Package(_) => {}
             }
         });
     }

@@ -182,6 +182,19 @@ impl std::error::Error for ReadError {}
 pub enum Event {
     Item(Item),
     Error(ReadError),
+    /// A package's own fields (everything but its `releases`/`records`), once it ends.
+    Package(PackageMeta),
+}
+
+/// The metadata of a release or record package, as raw JSON of an object.
+#[derive(Debug, Clone)]
+pub struct PackageMeta {
+    pub source: Arc<str>,
+    pub line: u64,
+    pub column: u64,
+    /// `Release` for a release package, `Record` for a record package.
+    pub kind: ItemKind,
+    pub raw: Vec<u8>,
 }
 
 /// Open a file (or `-` for standard input) for [`read`], unwrapping gzip if present.
@@ -464,6 +477,7 @@ impl<R: Read> Scanner<R> {
         let (line, column) = (self.line, self.column());
         let mut raw = Vec::with_capacity(4096);
         let mut package: Option<PackageInfo> = None;
+        let mut package_kind: Option<ItemKind> = None;
         let mut meta = PackageInfo::default();
         let mut scan = ValueScan::default();
         let mut depth_error = false;
@@ -526,6 +540,7 @@ impl<R: Read> Scanner<R> {
             if is_container {
                 // A package: stream its array. What was buffered so far is package metadata.
                 raw.truncate(key_start);
+                first = raw.len() <= 1;
                 let info = Arc::new(PackageInfo {
                     version: meta.version.clone(),
                     uri: meta.uri.clone(),
@@ -536,6 +551,7 @@ impl<R: Read> Scanner<R> {
                 } else {
                     ItemKind::Release
                 };
+                package_kind = Some(kind);
                 self.bump(); // '['
                 loop {
                     match self.skip_ws()? {
@@ -574,6 +590,15 @@ impl<R: Read> Scanner<R> {
                 raw.push(b'{');
                 first = true;
             }
+        }
+        if let Some(kind) = package_kind {
+            sink(Event::Package(PackageMeta {
+                source: self.source.clone(),
+                line,
+                column,
+                kind,
+                raw: std::mem::take(&mut raw),
+            }));
         }
         if package.is_some() {
             // Package metadata is not an item. A version that came after the array

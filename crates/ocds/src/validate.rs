@@ -122,6 +122,9 @@ impl Rule {
     }
 }
 
+/// The `item` of a finding about a package's own fields.
+pub const PACKAGE: u64 = u64::MAX;
+
 /// One thing found in the data, with its place.
 #[derive(Debug, Clone)]
 pub struct Finding {
@@ -305,7 +308,17 @@ impl Compiler<'_> {
             }
         }
         if let Some(items) = value.get("items") {
-            let item = self.node(items, depth + 1);
+            // A closed codelist on an array is checked as a codelist; the items' `enum`
+            // would only repeat it as a less helpful error.
+            let item = if value.get("codelist").is_some() && items.get("enum").is_some() {
+                let mut stripped = items.clone();
+                if let Some(m) = stripped.as_object_mut() {
+                    m.remove("enum");
+                }
+                self.node(&stripped, depth + 1)
+            } else {
+                self.node(items, depth + 1)
+            };
             let id_optional = item.properties.contains_key("id")
                 && !item.required.iter().any(|r| r == "id")
                 && value.get("wholeListMerge").and_then(Value::as_bool) != Some(true);
@@ -1123,7 +1136,7 @@ pub fn validate_sources(
                         source: &meta.source,
                         line: meta.line,
                         column: meta.column,
-                        item: 0,
+                        item: PACKAGE,
                         ocid: None,
                     };
                     match serde_json::from_slice::<Value>(&meta.raw) {

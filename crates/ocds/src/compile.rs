@@ -350,8 +350,8 @@ fn compile_group(group: Vec<Pending>, rules: &MergeRules, versioned: bool) -> Gr
             upgraded,
         };
     }
-    let output = match Merger::merge(rules, releases, versioned) {
-        Ok(v) => serde_json::to_vec(&v).ok(),
+    let output = match Merger::merge_json(rules, releases, versioned) {
+        Ok(v) => Some(v),
         Err(error) => {
             problems.push(Problem::Merge {
                 ocid,

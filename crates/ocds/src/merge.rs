@@ -221,6 +221,8 @@ struct Leaf {
 /// uses one path as both an object and an array can be reported, not guessed.
 #[derive(Debug, Default)]
 struct Node {
+    /// Smallest sequence number at or under this node; set by `annotate` before output.
+    first: Option<u32>,
     leaf: Option<Leaf>,
     props: Vec<(String, Node)>,
     items: Vec<ArrayItem>,
@@ -294,18 +296,6 @@ impl Node {
             }
         };
         &mut self.items[at].node
-    }
-
-    /// The smallest sequence number at or under this node, if any leaf exists.
-    fn first_seq(&self) -> Option<u32> {
-        let mut best = self.leaf.as_ref().map(|l| l.seq);
-        for (_, n) in &self.props {
-            best = min_opt(best, n.first_seq());
-        }
-        for i in &self.items {
-            best = min_opt(best, i.node.first_seq());
-        }
-        best
     }
 }
 
@@ -413,6 +403,20 @@ impl<'r> Merger<'r> {
         }
     }
 
+    /// Merge releases (in any order: they are sorted by `date`, stably) into compact JSON.
+    pub fn merge_json(
+        rules: &'r MergeRules,
+        mut releases: Vec<Value>,
+        versioned: bool,
+    ) -> Result<Vec<u8>, MergeError> {
+        sort_releases(&mut releases)?;
+        let mut merger = Merger::new(rules, versioned);
+        for r in releases {
+            merger.append(r)?;
+        }
+        merger.finish_json()
+    }
+
     /// Merge releases (in any order: they are sorted by `date`, stably) into one result.
     pub fn merge(
         rules: &'r MergeRules,
@@ -467,27 +471,52 @@ impl<'r> Merger<'r> {
 
     /// The merged release.
     pub fn finish(self) -> Result<Value, MergeError> {
-        let mut out = Map::new();
-        if self.versioned {
-            if !self.ocid.is_null() {
-                out.insert("ocid".into(), self.ocid);
+        let bytes = self.finish_json()?;
+        // We wrote this JSON ourselves from parsed values; it always parses.
+        Ok(serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    /// The merged release, serialised as compact JSON (keys in first-seen order).
+    ///
+    /// Written straight from the merge tree: building a `serde_json::Value`
+    /// first would cost a map insertion per key for nothing.
+    pub fn finish_json(mut self) -> Result<Vec<u8>, MergeError> {
+        annotate(&mut self.root);
+        let mut w = Vec::with_capacity(4096);
+        w.push(b'{');
+        let mut first = true;
+        let mut field = |w: &mut Vec<u8>, key: &str, value: &Value| {
+            if !first {
+                w.push(b',');
             }
-        } else {
-            if !self.ocid.is_null() {
-                out.insert("ocid".into(), self.ocid.clone());
-            }
-            out.insert("id".into(), self.id);
+            first = false;
+            write_json(w, &Value::String(key.to_owned()));
+            w.push(b':');
+            write_json(w, value);
+        };
+        if !self.ocid.is_null() {
+            field(&mut w, "ocid", &self.ocid);
+        }
+        if !self.versioned {
+            field(&mut w, "id", &self.id);
             if !self.date.is_null() {
-                out.insert("date".into(), self.date);
+                field(&mut w, "date", &self.date);
             }
-            out.insert(
-                "tag".into(),
-                Value::Array(vec![Value::String("compiled".into())]),
+            field(
+                &mut w,
+                "tag",
+                &Value::Array(vec![Value::String("compiled".into())]),
             );
         }
+        let skip: &[&str] = if self.versioned {
+            &["ocid"]
+        } else {
+            &["ocid", "id", "date", "tag"]
+        };
         let mut path = String::new();
-        build_object_into(self.root, &mut out, &mut path)?;
-        Ok(Value::Object(out))
+        emit_props(&self.root.props, skip, !first, &mut w, &mut path)?;
+        w.push(b'}');
+        Ok(w)
     }
 }
 
@@ -620,138 +649,179 @@ fn version(meta: &Meta, value: Value) -> Version {
     }
 }
 
-fn leaf_json(value: LeafValue) -> Value {
-    match value {
-        LeafValue::Compiled(v) => v,
-        LeafValue::Versioned(history) => Value::Array(
-            history
-                .into_iter()
-                .map(|v| {
-                    let mut m = Map::new();
-                    m.insert("releaseID".into(), v.release_id);
-                    m.insert("releaseDate".into(), v.release_date);
-                    m.insert("releaseTag".into(), v.release_tag);
-                    m.insert("value".into(), v.value);
-                    Value::Object(m)
-                })
-                .collect(),
-        ),
+fn write_json(w: &mut Vec<u8>, v: &Value) {
+    // Serialising a parsed value into memory cannot fail.
+    let _ = serde_json::to_writer(&mut *w, v);
+}
+
+/// Store in each node the first sequence number at or under it.
+fn annotate(node: &mut Node) -> Option<u32> {
+    let mut best = node.leaf.as_ref().map(|l| l.seq);
+    for (_, n) in &mut node.props {
+        best = min_opt(best, annotate(n));
+    }
+    for i in &mut node.items {
+        best = min_opt(best, annotate(&mut i.node));
+    }
+    node.first = best;
+    best
+}
+
+fn kids_first(node: &Node) -> Option<u32> {
+    let mut best = None;
+    for (_, n) in &node.props {
+        best = min_opt(best, n.first);
+    }
+    for i in &node.items {
+        best = min_opt(best, i.node.first);
+    }
+    best
+}
+
+fn leaf_is_null(leaf: &Leaf) -> bool {
+    matches!(leaf.value, LeafValue::Compiled(Value::Null))
+}
+
+/// Whether the reference would put this key in its output at all.
+fn produces(node: &Node) -> bool {
+    match (&node.leaf, kids_first(node)) {
+        (_, Some(_)) => true,
+        (Some(l), None) => !leaf_is_null(l),
+        (None, None) => false,
     }
 }
 
-/// Rebuild a node's value the way the reference rebuilds it from the flat map.
-/// `None` means the key is absent (its only value is `null`, or nothing was set).
-fn build(node: Node, path: &mut String) -> Result<Option<Value>, MergeError> {
-    let kids_first = {
-        let mut best = None;
-        for (_, n) in &node.props {
-            best = min_opt(best, n.first_seq());
-        }
-        for i in &node.items {
-            best = min_opt(best, i.node.first_seq());
-        }
-        best
-    };
-    let has_props = node.props.iter().any(|(_, n)| n.first_seq().is_some());
-    let has_items = node.items.iter().any(|i| i.node.first_seq().is_some());
-    let leaf = node.leaf;
-    let leaf_first = match (&leaf, kids_first) {
-        (Some(l), Some(k)) => l.seq < k,
-        (Some(_), None) => true,
-        (None, _) => false,
-    };
-    if leaf_first {
-        let Some(leaf) = leaf else { return Ok(None) };
-        let value = leaf_json(leaf.value);
-        if value.is_null() {
-            // A null keeps its place but sets nothing; later paths build the container.
-            if kids_first.is_none() {
-                return Ok(None);
-            }
-        } else if kids_first.is_none() {
-            return Ok(Some(value));
-        } else if let (Value::Array(mut list), false) = (value.clone(), has_props) {
-            // The reference appends new array objects to a list set earlier.
-            for item in sorted_items(node.items) {
-                if let Some(v) = build_item(item, path)? {
-                    list.push(v);
+fn write_leaf(w: &mut Vec<u8>, leaf: &Leaf) {
+    match &leaf.value {
+        LeafValue::Compiled(v) => write_json(w, v),
+        LeafValue::Versioned(history) => {
+            w.push(b'[');
+            for (i, v) in history.iter().enumerate() {
+                if i > 0 {
+                    w.push(b',');
                 }
+                w.extend_from_slice(b"{\"releaseID\":");
+                write_json(w, &v.release_id);
+                w.extend_from_slice(b",\"releaseDate\":");
+                write_json(w, &v.release_date);
+                w.extend_from_slice(b",\"releaseTag\":");
+                write_json(w, &v.release_tag);
+                w.extend_from_slice(b",\"value\":");
+                write_json(w, &v.value);
+                w.push(b'}');
             }
-            return Ok(Some(Value::Array(list)));
-        } else {
-            return Err(MergeError::InconsistentType { path: path.clone() });
+            w.push(b']');
         }
     }
-    // The children decide the form; a later leaf at the same path is ignored, as in the reference.
+}
+
+/// Write a node's value the way the reference rebuilds it from the flat map.
+/// Only called when [`produces`] is true.
+fn emit(node: &Node, w: &mut Vec<u8>, path: &mut String) -> Result<(), MergeError> {
+    let kids = kids_first(node);
+    let has_props = node.props.iter().any(|(_, n)| n.first.is_some());
+    let has_items = node.items.iter().any(|i| i.node.first.is_some());
+    if let Some(leaf) = &node.leaf {
+        let leaf_first = kids.is_none_or(|k| leaf.seq < k);
+        if leaf_first && !leaf_is_null(leaf) {
+            if kids.is_none() {
+                write_leaf(w, leaf);
+                return Ok(());
+            }
+            if let (LeafValue::Compiled(Value::Array(list)), false) = (&leaf.value, has_props) {
+                // The reference appends new array objects to a list set earlier.
+                w.push(b'[');
+                let mut first = true;
+                for v in list {
+                    if !first {
+                        w.push(b',');
+                    }
+                    first = false;
+                    write_json(w, v);
+                }
+                emit_items(&node.items, !first, w, path)?;
+                w.push(b']');
+                return Ok(());
+            }
+            return Err(MergeError::InconsistentType { path: path.clone() });
+        }
+        // A null keeps its place but sets nothing; the children build the container.
+        // Children that came first decide the form; a later leaf is ignored, as in the reference.
+    }
     if has_props && has_items {
         return Err(MergeError::InconsistentType { path: path.clone() });
     }
     if has_items {
-        let mut list = Vec::new();
-        for item in sorted_items(node.items) {
-            if let Some(v) = build_item(item, path)? {
-                list.push(v);
-            }
-        }
-        return Ok(Some(Value::Array(list)));
+        w.push(b'[');
+        emit_items(&node.items, false, w, path)?;
+        w.push(b']');
+    } else {
+        w.push(b'{');
+        emit_props(&node.props, &[], false, w, path)?;
+        w.push(b'}');
     }
-    if !has_props {
-        return Ok(None);
-    }
-    let mut out = Map::new();
-    build_props_into(node.props, &mut out, path)?;
-    Ok(Some(Value::Object(out)))
+    Ok(())
 }
 
-fn sorted_items(items: Vec<ArrayItem>) -> Vec<ArrayItem> {
-    let mut items: Vec<(u32, ArrayItem)> = items
-        .into_iter()
-        .filter_map(|i| i.node.first_seq().map(|s| (s, i)))
-        .collect();
-    items.sort_by_key(|(s, _)| *s);
-    items.into_iter().map(|(_, i)| i).collect()
-}
-
-fn build_item(item: ArrayItem, path: &mut String) -> Result<Option<Value>, MergeError> {
-    let mut out = Map::new();
-    if let Some(id) = item.original_id {
-        out.insert("id".into(), id);
-    }
-    let at = path.len();
-    path.push('/');
-    path.push_str(item.key.as_deref().unwrap_or("?"));
-    let props = item
-        .node
-        .props
-        .into_iter()
-        .filter(|(k, _)| !(k == "id" && out.contains_key("id")))
-        .collect();
-    build_props_into(props, &mut out, path)?;
-    path.truncate(at);
-    Ok(Some(Value::Object(out)))
-}
-
-fn build_props_into(
-    props: Vec<(String, Node)>,
-    out: &mut Map<String, Value>,
+fn emit_items(
+    items: &[ArrayItem],
+    mut comma: bool,
+    w: &mut Vec<u8>,
     path: &mut String,
 ) -> Result<(), MergeError> {
-    for (key, child) in props {
+    let mut order: Vec<(u32, &ArrayItem)> = items
+        .iter()
+        .filter_map(|i| i.node.first.map(|s| (s, i)))
+        .collect();
+    order.sort_by_key(|(s, _)| *s);
+    for (_, item) in order {
+        if comma {
+            w.push(b',');
+        }
+        comma = true;
         let at = path.len();
         path.push('/');
-        path.push_str(&key);
-        if let Some(v) = build(child, path)? {
-            out.insert(key, v);
-        }
+        path.push_str(item.key.as_deref().unwrap_or("?"));
+        w.push(b'{');
+        let mut wrote = false;
+        let skip: &[&str] = match &item.original_id {
+            Some(id) => {
+                w.extend_from_slice(b"\"id\":");
+                write_json(w, id);
+                wrote = true;
+                &["id"]
+            }
+            None => &[],
+        };
+        emit_props(&item.node.props, skip, wrote, w, path)?;
+        w.push(b'}');
         path.truncate(at);
     }
     Ok(())
 }
 
-fn build_object_into(
-    root: Node,
-    out: &mut Map<String, Value>,
+fn emit_props(
+    props: &[(String, Node)],
+    skip: &[&str],
+    mut comma: bool,
+    w: &mut Vec<u8>,
     path: &mut String,
 ) -> Result<(), MergeError> {
-    build_props_into(root.props, out, path)
+    for (key, child) in props {
+        if skip.contains(&key.as_str()) || !produces(child) {
+            continue;
+        }
+        if comma {
+            w.push(b',');
+        }
+        comma = true;
+        write_json(w, &Value::String(key.clone()));
+        w.push(b':');
+        let at = path.len();
+        path.push('/');
+        path.push_str(key);
+        emit(child, w, path)?;
+        path.truncate(at);
+    }
+    Ok(())
 }

@@ -227,6 +227,7 @@ pub fn read<R: Read>(source: Arc<str>, input: R, limits: Limits, sink: &mut dyn 
     if is_gzip {
         let decoder = MultiGzDecoder::new(buffered);
         let mut scanner = Scanner::new(source, decoder, limits);
+        scanner.gzip = true;
         scanner.run(sink);
     } else {
         let mut scanner = Scanner::new(source, buffered, limits);
@@ -262,6 +263,8 @@ struct Scanner<R: Read> {
     consumed: u64,
     limits: Limits,
     index: u64,
+    /// The bytes come out of a gzip decoder: a read failure means the stream is damaged.
+    gzip: bool,
 }
 
 #[derive(Default)]
@@ -285,6 +288,7 @@ impl<R: Read> Scanner<R> {
             consumed: 0,
             limits,
             index: 0,
+            gzip: false,
         }
     }
 
@@ -355,6 +359,34 @@ impl<R: Read> Scanner<R> {
         Ok(None)
     }
 
+    /// [`Self::skip_ws`] inside an item: the whitespace is kept in `out`, so that the
+    /// item's bytes stay those of the source and parse errors keep their line and
+    /// column. Past the item limit nothing more is kept (the item is then dropped).
+    fn skip_ws_into(&mut self, out: &mut Vec<u8>) -> Result<Option<u8>, Stop> {
+        let max = self.limits.max_item_bytes;
+        while let Some(b) = self.peek()? {
+            match b {
+                b' ' | b'\t' | b'\r' | b'\n' | 0x1e => {
+                    if out.len() <= max {
+                        // A record separator is not JSON whitespace; a space keeps the columns.
+                        out.push(if b == 0x1e { b' ' } else { b });
+                    }
+                    self.bump();
+                }
+                _ => return Ok(Some(b)),
+            }
+        }
+        Ok(None)
+    }
+
+    fn syntax_error(&self, message: &str) -> ReadError {
+        self.error(
+            self.line,
+            self.column(),
+            ReadErrorKind::Syntax(message.to_owned()),
+        )
+    }
+
     fn skip_bom(&mut self) -> Result<(), Stop> {
         // A BOM can straddle reads only if the first read returned < 3 bytes;
         // fill until we have 3 bytes or end of input.
@@ -412,10 +444,9 @@ impl<R: Read> Scanner<R> {
             }
             Err(Stop::Io(message)) => {
                 let (line, column) = (self.line, self.column());
-                let message = if message.contains("corrupt deflate")
-                    || message.contains("invalid gzip")
-                    || message.contains("unexpected end of file")
-                {
+                // flate2's wording varies ("incomplete deflate stream", "corrupt deflate
+                // stream", "invalid gzip header", an unexpected end of file in the trailer…).
+                let message = if self.gzip {
                     format!("gzip stream is damaged or truncated: {message}")
                 } else {
                     message
@@ -438,8 +469,21 @@ impl<R: Read> Scanner<R> {
                 b'{' => self.document(sink)?,
                 b'[' => {
                     self.bump();
+                    let mut commas = Separators::default();
                     loop {
-                        match self.skip_ws()? {
+                        let next = self.skip_ws()?;
+                        if next == Some(b'}') {
+                            // Not a value: step over it, or the scan would stop here for ever.
+                            sink(Event::Error(
+                                self.syntax_error("unexpected '}' in an array"),
+                            ));
+                            self.bump();
+                            continue;
+                        }
+                        if let Some(message) = next.and_then(|b| commas.check(b, b']')) {
+                            sink(Event::Error(self.syntax_error(message)));
+                        }
+                        match next {
                             None => return Err(Stop::Eof),
                             Some(b']') => {
                                 self.bump();
@@ -449,12 +493,13 @@ impl<R: Read> Scanner<R> {
                             Some(b'{') => self.document(sink)?,
                             Some(_) => {
                                 let (line, column) = (self.line, self.column());
-                                self.scan_value(None)?;
-                                sink(Event::Error(self.error(
-                                    line,
-                                    column,
-                                    ReadErrorKind::NotAnObject,
-                                )));
+                                let s = self.scan_value(None)?;
+                                let kind = if s.too_deep {
+                                    ReadErrorKind::TooDeep(self.limits.max_depth)
+                                } else {
+                                    ReadErrorKind::NotAnObject
+                                };
+                                sink(Event::Error(self.error(line, column, kind)));
                             }
                         }
                     }
@@ -475,20 +520,39 @@ impl<R: Read> Scanner<R> {
     /// A top-level object: a package (whose array is streamed) or a release.
     fn document(&mut self, sink: &mut dyn FnMut(Event)) -> Result<(), Stop> {
         let (line, column) = (self.line, self.column());
+        let max = self.limits.max_item_bytes;
         let mut raw = Vec::with_capacity(4096);
         let mut package: Option<PackageInfo> = None;
         let mut package_kind: Option<ItemKind> = None;
         let mut meta = PackageInfo::default();
         let mut scan = ValueScan::default();
         let mut depth_error = false;
+        // The bytes are kept as they are in the source, whitespace and commas included: the
+        // parser then judges the real text, and its error positions map back to the source.
+        // Misplaced commas at this level are the parser's to report for a release; for a
+        // package (whose own fields are never parsed as an item) they are reported here, so
+        // they wait until the document shows which it is.
+        let mut commas = Separators::default();
+        let mut comma_errors: Vec<ReadError> = Vec::new();
+        // Where the comma before the current member sits in `raw`, and whether to leave out
+        // the next comma: both to cut a package's array out of its metadata cleanly.
+        let mut member_comma: Option<usize> = None;
+        let mut drop_comma = false;
         // '{'
         raw.push(b'{');
         self.bump();
-        let mut first = true;
         loop {
-            let Some(b) = self.skip_ws()? else {
+            let Some(b) = self.skip_ws_into(&mut raw)? else {
                 return Err(Stop::Eof);
             };
+            if let Some(message) = commas.check(b, b'}') {
+                let e = self.syntax_error(message);
+                if package_kind.is_some() {
+                    sink(Event::Error(e));
+                } else {
+                    comma_errors.push(e);
+                }
+            }
             match b {
                 b'}' => {
                     self.bump();
@@ -497,6 +561,12 @@ impl<R: Read> Scanner<R> {
                 }
                 b',' => {
                     self.bump();
+                    if drop_comma {
+                        drop_comma = false;
+                    } else {
+                        member_comma = Some(raw.len());
+                        raw.push(b',');
+                    }
                     continue;
                 }
                 b'"' => {}
@@ -515,15 +585,16 @@ impl<R: Read> Scanner<R> {
                     return Ok(());
                 }
             }
+            let comma = member_comma.take();
             let key_start = raw.len();
-            if !first {
-                raw.push(b',');
-            }
-            first = false;
-            let key_at = raw.len();
-            self.scan_string(&mut raw)?;
-            let key = raw[key_at + 1..raw.len() - 1].to_vec();
-            if self.skip_ws()? != Some(b':') {
+            let key = if self.scan_string(&mut raw, max.saturating_add(1))? {
+                raw[key_start + 1..raw.len() - 1].to_vec()
+            } else {
+                // A key longer than the item limit: the item is dropped.
+                scan.too_large = true;
+                Vec::new()
+            };
+            if self.skip_ws_into(&mut raw)? != Some(b':') {
                 let (l, c) = (self.line, self.column());
                 sink(Event::Error(self.error(
                     l,
@@ -535,12 +606,21 @@ impl<R: Read> Scanner<R> {
             }
             self.bump();
             raw.push(b':');
-            let next = self.skip_ws()?;
+            let next = self.skip_ws_into(&mut raw)?;
             let is_container = (key == b"releases" || key == b"records") && next == Some(b'[');
             if is_container {
-                // A package: stream its array. What was buffered so far is package metadata.
-                raw.truncate(key_start);
-                first = raw.len() <= 1;
+                // A package: stream its array. What was buffered so far is package metadata;
+                // the array and one comma next to it are left out of it.
+                match comma {
+                    Some(at) => raw.truncate(at),
+                    None => {
+                        raw.truncate(key_start);
+                        drop_comma = true;
+                    }
+                }
+                for e in comma_errors.drain(..) {
+                    sink(Event::Error(e));
+                }
                 let info = Arc::new(PackageInfo {
                     version: meta.version.clone(),
                     uri: meta.uri.clone(),
@@ -553,8 +633,21 @@ impl<R: Read> Scanner<R> {
                 };
                 package_kind = Some(kind);
                 self.bump(); // '['
+                let mut item_commas = Separators::default();
                 loop {
-                    match self.skip_ws()? {
+                    let next = self.skip_ws()?;
+                    if next == Some(b'}') {
+                        // Not a value: step over it, or the scan would stop here for ever.
+                        sink(Event::Error(
+                            self.syntax_error("unexpected '}' in an array"),
+                        ));
+                        self.bump();
+                        continue;
+                    }
+                    if let Some(message) = next.and_then(|b| item_commas.check(b, b']')) {
+                        sink(Event::Error(self.syntax_error(message)));
+                    }
+                    match next {
                         None => return Err(Stop::Eof),
                         Some(b']') => {
                             self.bump();
@@ -584,12 +677,17 @@ impl<R: Read> Scanner<R> {
             } else if key == b"uri" {
                 meta.uri = string_value(&raw[value_at..]);
             }
-            if raw.len() > self.limits.max_item_bytes {
+            if raw.len() > max {
                 scan.too_large = true;
                 raw.clear();
                 raw.push(b'{');
-                first = true;
+                member_comma = None;
+                drop_comma = true;
             }
+        }
+        if raw.len() > max {
+            // Whitespace alone can pass the limit.
+            scan.too_large = true;
         }
         if let Some(kind) = package_kind {
             sink(Event::Package(PackageMeta {
@@ -661,9 +759,16 @@ impl<R: Read> Scanner<R> {
         }));
     }
 
-    /// Consume one string (the opening quote is next), appending it to `out`.
-    fn scan_string(&mut self, out: &mut Vec<u8>) -> Result<(), Stop> {
-        out.push(b'"');
+    /// Consume one string (the opening quote is next), appending it to `out` while
+    /// `out` is shorter than `cap`. True if the whole string was kept.
+    fn scan_string(&mut self, out: &mut Vec<u8>, cap: usize) -> Result<bool, Stop> {
+        fn keep(out: &mut Vec<u8>, bytes: &[u8], cap: usize) -> bool {
+            let room = cap.saturating_sub(out.len());
+            let n = bytes.len().min(room);
+            out.extend_from_slice(&bytes[..n]);
+            n == bytes.len()
+        }
+        let mut kept = keep(out, b"\"", cap);
         self.bump();
         loop {
             if !self.fill()? {
@@ -672,22 +777,21 @@ impl<R: Read> Scanner<R> {
             let slice = &self.buf[self.pos..self.end];
             match memchr::memchr3(b'"', b'\\', b'\n', slice) {
                 None => {
-                    out.extend_from_slice(slice);
+                    kept &= keep(out, slice, cap);
                     self.pos = self.end;
                 }
                 Some(i) => {
-                    out.extend_from_slice(&slice[..i]);
+                    kept &= keep(out, &slice[..=i], cap);
                     self.pos += i;
                     let b = self.buf[self.pos];
-                    out.push(b);
                     self.bump();
                     match b {
-                        b'"' => return Ok(()),
+                        b'"' => return Ok(kept),
                         b'\\' => {
                             if !self.fill()? {
                                 return Err(Stop::Eof);
                             }
-                            out.push(self.buf[self.pos]);
+                            kept &= keep(out, &self.buf[self.pos..=self.pos], cap);
                             self.bump();
                         }
                         // A raw newline inside a string is invalid JSON; keep it, the parser reports it.
@@ -702,151 +806,262 @@ impl<R: Read> Scanner<R> {
     ///
     /// Tracks nesting with a counter, not recursion, so any depth is safe here;
     /// values deeper than the limit, or larger than the item limit, are consumed
-    /// to their end but not kept.
+    /// to their end but not kept. This is the reader's hot loop: it classifies
+    /// bytes with a table, lets memchr find string ends, and copies whole
+    /// buffer chunks at once.
     fn scan_value(&mut self, mut out: Option<&mut Vec<u8>>) -> Result<ValueScan, Stop> {
         let mut scan = ValueScan::default();
-        let mut depth: usize = 0;
         let start_len = out.as_ref().map_or(0, |o| o.len());
         let max_bytes = self.limits.max_item_bytes;
-        // A scratch buffer for strings when we are not keeping the value.
-        let mut sink_buf = Vec::new();
+        let max_depth = self.limits.max_depth;
+        let mut depth: usize = 0;
+        let mut in_string = false;
+        let mut escape = false;
         // Capture a top-level `"ocid": "…"` on the way, so callers can group items without parsing them.
         let mut top_is_object = false;
         let mut key_next = false;
         let mut ocid_key = false;
         let mut ocid_value_next = false;
+        // Item coordinates: bytes of this value consumed so far, and where the current string began.
+        let mut consumed: usize = 0;
+        let mut string_start: usize = 0;
         loop {
             if !self.fill()? {
-                if depth == 0 {
+                if depth == 0 && !in_string && consumed > 0 {
                     // A scalar at the very end of input is complete.
                     return Ok(scan);
                 }
                 return Err(Stop::Eof);
             }
-            let b = self.buf[self.pos];
-            match b {
-                b'"' => {
-                    let at = out.as_ref().map_or(0, |o| o.len());
-                    match out.as_deref_mut() {
-                        Some(o) => self.scan_string(o)?,
+            let abs_base = self.consumed + self.pos as u64;
+            let buf = &self.buf[self.pos..self.end];
+            let chunk_base = consumed;
+            let mut lines = 0u64;
+            let mut last_line_start = 0u64;
+            let mut i = 0usize;
+            let mut done = false;
+            if escape {
+                escape = false;
+                if buf[0] == b'\n' {
+                    lines += 1;
+                    last_line_start = abs_base + 1;
+                }
+                i = 1;
+            }
+            while i < buf.len() {
+                if in_string {
+                    match memchr::memchr3(b'"', b'\\', b'\n', &buf[i..]) {
                         None => {
-                            sink_buf.clear();
-                            self.scan_string(&mut sink_buf)?;
+                            i = buf.len();
+                        }
+                        Some(k) => {
+                            i += k;
+                            match buf[i] {
+                                b'"' => {
+                                    in_string = false;
+                                    i += 1;
+                                    if depth == 0 {
+                                        done = true;
+                                        break;
+                                    }
+                                    if depth == 1 && top_is_object && (key_next || ocid_value_next)
+                                    {
+                                        let token: Option<std::borrow::Cow<[u8]>> = if string_start
+                                            >= chunk_base
+                                        {
+                                            Some(std::borrow::Cow::Borrowed(
+                                                &buf[string_start - chunk_base..i],
+                                            ))
+                                        } else {
+                                            out.as_deref().map(|o| {
+                                                let mut t = o[start_len + string_start..].to_vec();
+                                                t.extend_from_slice(&buf[..i]);
+                                                std::borrow::Cow::Owned(t)
+                                            })
+                                        };
+                                        if key_next {
+                                            ocid_key = token.as_deref() == Some(b"\"ocid\"");
+                                            key_next = false;
+                                        } else {
+                                            scan.ocid = token.as_deref().and_then(string_value);
+                                            ocid_value_next = false;
+                                        }
+                                    }
+                                }
+                                b'\\' => {
+                                    if i + 1 < buf.len() {
+                                        if buf[i + 1] == b'\n' {
+                                            lines += 1;
+                                            last_line_start = abs_base + i as u64 + 2;
+                                        }
+                                        i += 2;
+                                    } else {
+                                        escape = true;
+                                        i += 1;
+                                    }
+                                }
+                                _ => {
+                                    // A raw newline in a string is invalid JSON; the parser reports it.
+                                    lines += 1;
+                                    last_line_start = abs_base + i as u64 + 1;
+                                    i += 1;
+                                }
+                            }
                         }
                     }
-                    if depth == 0 {
-                        return Ok(scan);
+                    continue;
+                }
+                let c = buf[i];
+                match CLASS[c as usize] {
+                    PLAIN => {
+                        i += 1;
+                        while i < buf.len() && CLASS[buf[i] as usize] == PLAIN {
+                            i += 1;
+                        }
                     }
-                    if depth == 1 && top_is_object {
-                        let token = match out.as_deref() {
-                            Some(o) => &o[at..],
-                            None => &sink_buf[..],
-                        };
-                        if key_next {
-                            ocid_key = token == b"\"ocid\"";
-                            key_next = false;
-                        } else if ocid_value_next {
-                            scan.ocid = string_value(token);
+                    QUOTE => {
+                        in_string = true;
+                        string_start = chunk_base + i;
+                        i += 1;
+                    }
+                    OPEN => {
+                        depth += 1;
+                        if depth == 1 {
+                            top_is_object = c == b'{';
+                            key_next = top_is_object;
+                        } else {
                             ocid_value_next = false;
                         }
-                    }
-                }
-                b':' if depth == 1 && top_is_object => {
-                    ocid_value_next = ocid_key;
-                    ocid_key = false;
-                    if let Some(o) = out.as_deref_mut() {
-                        o.push(b);
-                    }
-                    self.bump();
-                }
-                b',' if depth == 1 && top_is_object => {
-                    key_next = true;
-                    ocid_value_next = false;
-                    if let Some(o) = out.as_deref_mut() {
-                        o.push(b);
-                    }
-                    self.bump();
-                }
-                b'{' | b'[' => {
-                    depth += 1;
-                    if depth == 1 {
-                        top_is_object = b == b'{';
-                        key_next = top_is_object;
-                    } else {
-                        ocid_value_next = false;
-                    }
-                    if depth > self.limits.max_depth && !scan.too_deep {
-                        scan.too_deep = true;
-                        if let Some(o) = out.as_deref_mut() {
-                            o.truncate(start_len);
-                        }
-                        out = None;
-                    }
-                    if let Some(o) = out.as_deref_mut() {
-                        o.push(b);
-                    }
-                    self.bump();
-                }
-                b'}' | b']' => {
-                    if depth == 0 {
-                        // Belongs to the container: leave it.
-                        return Ok(scan);
-                    }
-                    depth -= 1;
-                    if let Some(o) = out.as_deref_mut() {
-                        o.push(b);
-                    }
-                    self.bump();
-                    if depth == 0 {
-                        return Ok(scan);
-                    }
-                }
-                b',' if depth == 0 => return Ok(scan),
-                b' ' | b'\t' | b'\r' | b'\n' if depth == 0 => return Ok(scan),
-                _ => {
-                    // Copy a run of plain bytes up to the next structural byte.
-                    // The first byte is always taken, so the scan makes progress on any input.
-                    let slice = &self.buf[self.pos..self.end];
-                    let mut n = 1;
-                    let mut newlines = 0u64;
-                    let mut last_nl = 0usize;
-                    if slice[0] == b'\n' {
-                        newlines = 1;
-                    }
-                    for (i, &c) in slice.iter().enumerate().skip(1) {
-                        match c {
-                            b'"' | b'{' | b'[' | b'}' | b']' => break,
-                            b',' | b' ' | b'\t' | b'\r' if depth == 0 => break,
-                            b',' | b':' if depth == 1 => break,
-                            b'\n' => {
-                                if depth == 0 {
-                                    break;
-                                }
-                                newlines += 1;
-                                last_nl = i;
+                        if depth > max_depth && !scan.too_deep {
+                            scan.too_deep = true;
+                            if let Some(o) = out.as_deref_mut() {
+                                o.truncate(start_len);
                             }
-                            _ => {}
+                            out = None;
                         }
-                        n = i + 1;
+                        i += 1;
                     }
-                    if let Some(o) = out.as_deref_mut() {
-                        o.extend_from_slice(&slice[..n]);
+                    CLOSE => {
+                        if depth == 0 {
+                            // Belongs to the container: leave it.
+                            done = true;
+                            break;
+                        }
+                        depth -= 1;
+                        i += 1;
+                        if depth == 0 {
+                            done = true;
+                            break;
+                        }
                     }
-                    if newlines > 0 {
-                        self.line += newlines;
-                        self.line_start = self.consumed + (self.pos + last_nl) as u64 + 1;
+                    COMMA => {
+                        if depth == 0 {
+                            done = true;
+                            break;
+                        }
+                        if depth == 1 && top_is_object {
+                            key_next = true;
+                            ocid_value_next = false;
+                        }
+                        i += 1;
                     }
-                    self.pos += n;
+                    COLON => {
+                        if depth == 1 && top_is_object {
+                            ocid_value_next = ocid_key;
+                            ocid_key = false;
+                        }
+                        i += 1;
+                    }
+                    NEWLINE => {
+                        if depth == 0 {
+                            done = true;
+                            break;
+                        }
+                        lines += 1;
+                        last_line_start = abs_base + i as u64 + 1;
+                        i += 1;
+                    }
+                    _ => {
+                        // Other whitespace.
+                        if depth == 0 {
+                            done = true;
+                            break;
+                        }
+                        i += 1;
+                    }
                 }
             }
             if let Some(o) = out.as_deref_mut() {
+                o.extend_from_slice(&buf[..i]);
                 if o.len() - start_len > max_bytes {
                     scan.too_large = true;
                     o.truncate(start_len);
                     out = None;
                 }
             }
+            consumed += i;
+            if lines > 0 {
+                self.line += lines;
+                self.line_start = last_line_start;
+            }
+            self.pos += i;
+            if done {
+                return Ok(scan);
+            }
         }
+    }
+}
+
+const PLAIN: u8 = 0;
+const QUOTE: u8 = 1;
+const OPEN: u8 = 2;
+const CLOSE: u8 = 3;
+const COMMA: u8 = 4;
+const COLON: u8 = 5;
+const NEWLINE: u8 = 6;
+const SPACE: u8 = 7;
+
+/// Byte classes for the scanner's hot loop.
+static CLASS: [u8; 256] = {
+    let mut t = [PLAIN; 256];
+    t[b'"' as usize] = QUOTE;
+    t[b'{' as usize] = OPEN;
+    t[b'[' as usize] = OPEN;
+    t[b'}' as usize] = CLOSE;
+    t[b']' as usize] = CLOSE;
+    t[b',' as usize] = COMMA;
+    t[b':' as usize] = COLON;
+    t[b'\n' as usize] = NEWLINE;
+    t[b' ' as usize] = SPACE;
+    t[b'\t' as usize] = SPACE;
+    t[b'\r' as usize] = SPACE;
+    t
+};
+
+/// Checks the commas between the members of an object or the elements of an
+/// array that the scanner walks itself (their contents are judged by the parser).
+#[derive(Default)]
+struct Separators {
+    after_value: bool,
+    after_comma: bool,
+}
+
+impl Separators {
+    /// Look at the next byte (`close` ends the container): a message if it is out of place.
+    fn check(&mut self, b: u8, close: u8) -> Option<&'static str> {
+        if b == close {
+            return self.after_comma.then_some("trailing comma");
+        }
+        if b == b',' {
+            let misplaced = !self.after_value;
+            self.after_value = false;
+            self.after_comma = true;
+            return misplaced.then_some("unexpected ','");
+        }
+        let missing = self.after_value;
+        self.after_value = true;
+        self.after_comma = false;
+        missing.then_some("missing ',' before this value")
     }
 }
 

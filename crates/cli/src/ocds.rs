@@ -67,6 +67,9 @@ pub struct CompileArgs {
     /// Write versioned releases (every value with its history) instead of compiled releases.
     #[arg(long)]
     versioned: bool,
+    /// Releases kept in memory before sorted runs are spilled to temporary files, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 512)]
+    memory: usize,
 }
 
 #[derive(Args)]
@@ -208,7 +211,8 @@ fn compile(args: CompileArgs) -> Result<u8> {
     let input = &args.input;
     let rules = MergeRules::ocds_1_1();
     let started = std::time::Instant::now();
-    let mut collector = Collector::new(input.limits());
+    let mut collector =
+        Collector::with_budget(input.limits(), args.memory.saturating_mul(1024 * 1024));
     let bar = progress("reading releases");
     let mut failures = 0;
     for path in input.sources() {

@@ -99,6 +99,11 @@ pub struct CompileOptions {
     pub limits: Limits,
 }
 
+/// Releases held in memory before a sorted run is spilled to a temporary file.
+/// Beyond it, memory stays flat however large the input: the groups are put
+/// together again by a k-way merge of the runs.
+pub const DEFAULT_MEMORY_BUDGET: usize = 512 * 1024 * 1024;
+
 /// Counts for the summary line.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Summary {
@@ -121,6 +126,10 @@ struct Pending {
 /// Collects releases from any number of sources.
 pub struct Collector {
     pending: Vec<Pending>,
+    pending_bytes: usize,
+    budget: usize,
+    runs: Vec<spill::Run>,
+    spill_error: Option<io::Error>,
     seq: u64,
     limits: Limits,
     problems: Vec<Problem>,
@@ -128,11 +137,34 @@ pub struct Collector {
 
 impl Collector {
     pub fn new(limits: Limits) -> Self {
+        Self::with_budget(limits, DEFAULT_MEMORY_BUDGET)
+    }
+
+    /// A collector that keeps at most about `budget` bytes of releases in memory.
+    pub fn with_budget(limits: Limits, budget: usize) -> Self {
         Collector {
             pending: Vec::new(),
+            pending_bytes: 0,
+            budget,
+            runs: Vec::new(),
+            spill_error: None,
             seq: 0,
             limits,
             problems: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, p: Pending) {
+        self.pending_bytes += p.raw.len() + p.ocid.len() + 96;
+        self.pending.push(p);
+        if self.pending_bytes > self.budget && self.spill_error.is_none() {
+            let mut batch = std::mem::take(&mut self.pending);
+            self.pending_bytes = 0;
+            batch.par_sort_unstable_by(|a, b| a.ocid.cmp(&b.ocid).then(a.seq.cmp(&b.seq)));
+            match spill::Run::write(batch) {
+                Ok(run) => self.runs.push(run),
+                Err(e) => self.spill_error = Some(e),
+            }
         }
     }
 
@@ -179,7 +211,7 @@ impl Collector {
             }
         };
         self.seq += 1;
-        self.pending.push(Pending {
+        self.push(Pending {
             ocid: ocid.into_boxed_str(),
             seq: self.seq,
             raw: item.raw.into_boxed_slice(),
@@ -212,7 +244,7 @@ impl Collector {
                 continue;
             };
             self.seq += 1;
-            self.pending.push(Pending {
+            self.push(Pending {
                 ocid: ocid.into(),
                 seq: self.seq,
                 raw: serde_json::to_vec(release)
@@ -239,34 +271,49 @@ impl Collector {
         let Collector {
             mut pending,
             mut problems,
+            runs,
+            spill_error,
             ..
         } = self;
+        if let Some(e) = spill_error {
+            return Err(io::Error::new(
+                e.kind(),
+                format!("spilling releases to a temporary file: {e}"),
+            ));
+        }
+        pending.par_sort_unstable_by(|a, b| a.ocid.cmp(&b.ocid).then(a.seq.cmp(&b.seq)));
         let mut summary = Summary {
-            releases: pending.len() as u64,
+            releases: pending.len() as u64 + runs.iter().map(|r| r.len).sum::<u64>(),
             ..Summary::default()
         };
-        pending.par_sort_unstable_by(|a, b| a.ocid.cmp(&b.ocid).then(a.seq.cmp(&b.seq)));
-        // Cut into groups without copying: each group is a run of equal ocids.
-        let mut groups: Vec<Vec<Pending>> = Vec::new();
-        let mut iter = pending.into_iter().peekable();
-        while let Some(first) = iter.next() {
+        let mut sorted = spill::Merged::new(pending, runs)?;
+        // Cut into groups: each group is a run of equal ocids in the merged order.
+        let mut next_group = move || -> io::Result<Option<Vec<Pending>>> {
+            let Some(first) = sorted.next()? else {
+                return Ok(None);
+            };
             let mut group = vec![first];
-            while iter.peek().is_some_and(|p| p.ocid == group[0].ocid) {
-                if let Some(p) = iter.next() {
+            while sorted.peek_ocid()? == Some(&*group[0].ocid) {
+                if let Some(p) = sorted.next()? {
                     group.push(p);
                 }
             }
-            groups.push(group);
-        }
-        summary.ocids = groups.len() as u64;
+            Ok(Some(group))
+        };
         // Batches bound the memory held by results waiting to be written.
         const BATCH: usize = 2048;
-        let mut groups = groups.into_iter();
         loop {
-            let batch: Vec<Vec<Pending>> = groups.by_ref().take(BATCH).collect();
+            let mut batch: Vec<Vec<Pending>> = Vec::with_capacity(BATCH);
+            while batch.len() < BATCH {
+                match next_group()? {
+                    Some(g) => batch.push(g),
+                    None => break,
+                }
+            }
             if batch.is_empty() {
                 break;
             }
+            summary.ocids += batch.len() as u64;
             let n = batch.len() as u64;
             let results: Vec<GroupResult> = batch
                 .into_par_iter()
@@ -372,5 +419,188 @@ fn release_id_string(id: &Value) -> String {
     match id {
         Value::String(s) => s.clone(),
         other => other.to_string(),
+    }
+}
+
+/// Sorted runs of releases on disk, and their k-way merge with the in-memory rest.
+mod spill {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    use std::io::{self, BufReader, BufWriter, Read, Seek, Write};
+    use std::sync::Arc;
+
+    use super::{Location, Pending};
+    use crate::reader::PackageInfo;
+
+    pub struct Run {
+        file: std::fs::File,
+        pub len: u64,
+    }
+
+    fn put_bytes(w: &mut impl Write, b: &[u8]) -> io::Result<()> {
+        w.write_all(&(b.len() as u64).to_le_bytes())?;
+        w.write_all(b)
+    }
+
+    fn get_u64(r: &mut impl Read) -> io::Result<u64> {
+        let mut b = [0u8; 8];
+        r.read_exact(&mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
+
+    fn get_bytes(r: &mut impl Read) -> io::Result<Vec<u8>> {
+        let n = get_u64(r)?;
+        let mut v = vec![0u8; usize::try_from(n).map_err(|_| io::ErrorKind::InvalidData)?];
+        r.read_exact(&mut v)?;
+        Ok(v)
+    }
+
+    fn get_string(r: &mut impl Read) -> io::Result<String> {
+        String::from_utf8(get_bytes(r)?).map_err(|_| io::ErrorKind::InvalidData.into())
+    }
+
+    impl Run {
+        /// Write releases (already sorted) to an anonymous temporary file.
+        pub fn write(batch: Vec<Pending>) -> io::Result<Run> {
+            let mut file = tempfile::tempfile()?;
+            let len = batch.len() as u64;
+            {
+                let mut w = BufWriter::with_capacity(1 << 20, &mut file);
+                for p in batch {
+                    put_bytes(&mut w, p.ocid.as_bytes())?;
+                    w.write_all(&p.seq.to_le_bytes())?;
+                    let version = p.package.as_ref().and_then(|i| i.version.as_deref());
+                    match version {
+                        Some(v) => {
+                            w.write_all(&[1])?;
+                            put_bytes(&mut w, v.as_bytes())?;
+                        }
+                        None => w.write_all(&[if p.package.is_some() { 2 } else { 0 }])?,
+                    }
+                    put_bytes(&mut w, p.at.source.as_bytes())?;
+                    w.write_all(&p.at.line.to_le_bytes())?;
+                    w.write_all(&p.at.column.to_le_bytes())?;
+                    put_bytes(&mut w, &p.raw)?;
+                }
+                w.flush()?;
+            }
+            file.rewind()?;
+            Ok(Run { file, len })
+        }
+    }
+
+    struct RunReader {
+        reader: BufReader<std::fs::File>,
+        left: u64,
+        /// Sources repeat for every release; share one string per name.
+        sources: Vec<Arc<str>>,
+    }
+
+    impl RunReader {
+        fn next(&mut self) -> io::Result<Option<Pending>> {
+            if self.left == 0 {
+                return Ok(None);
+            }
+            self.left -= 1;
+            let r = &mut self.reader;
+            let ocid = get_string(r)?.into_boxed_str();
+            let seq = get_u64(r)?;
+            let mut tag = [0u8; 1];
+            r.read_exact(&mut tag)?;
+            let package = match tag[0] {
+                1 => Some(Arc::new(PackageInfo {
+                    version: Some(get_string(r)?),
+                    uri: None,
+                })),
+                2 => Some(Arc::new(PackageInfo::default())),
+                _ => None,
+            };
+            let name = get_string(r)?;
+            let source = match self.sources.iter().find(|s| ***s == *name) {
+                Some(s) => s.clone(),
+                None => {
+                    let s: Arc<str> = Arc::from(name.as_str());
+                    self.sources.push(s.clone());
+                    s
+                }
+            };
+            let line = get_u64(r)?;
+            let column = get_u64(r)?;
+            let raw = get_bytes(r)?.into_boxed_slice();
+            Ok(Some(Pending {
+                ocid,
+                seq,
+                raw,
+                package,
+                at: Location {
+                    source,
+                    line,
+                    column,
+                },
+            }))
+        }
+    }
+
+    /// Releases from the runs and from memory, in (ocid, input order).
+    pub struct Merged {
+        memory: std::iter::Peekable<std::vec::IntoIter<Pending>>,
+        readers: Vec<RunReader>,
+        heads: Vec<Option<Pending>>,
+        heap: BinaryHeap<Reverse<(Box<str>, u64, usize)>>,
+    }
+
+    const MEMORY: usize = usize::MAX;
+
+    impl Merged {
+        pub fn new(memory: Vec<Pending>, runs: Vec<Run>) -> io::Result<Merged> {
+            let mut m = Merged {
+                memory: memory.into_iter().peekable(),
+                readers: runs
+                    .into_iter()
+                    .map(|r| RunReader {
+                        left: r.len,
+                        reader: BufReader::with_capacity(1 << 20, r.file),
+                        sources: Vec::new(),
+                    })
+                    .collect(),
+                heads: Vec::new(),
+                heap: BinaryHeap::new(),
+            };
+            for i in 0..m.readers.len() {
+                let head = m.readers[i].next()?;
+                if let Some(p) = &head {
+                    m.heap.push(Reverse((p.ocid.clone(), p.seq, i)));
+                }
+                m.heads.push(head);
+            }
+            if let Some(p) = m.memory.peek() {
+                m.heap.push(Reverse((p.ocid.clone(), p.seq, MEMORY)));
+            }
+            Ok(m)
+        }
+
+        pub fn peek_ocid(&mut self) -> io::Result<Option<&str>> {
+            Ok(self.heap.peek().map(|Reverse((o, _, _))| &**o))
+        }
+
+        pub fn next(&mut self) -> io::Result<Option<Pending>> {
+            let Some(Reverse((_, _, from))) = self.heap.pop() else {
+                return Ok(None);
+            };
+            if from == MEMORY {
+                let p = self.memory.next();
+                if let Some(n) = self.memory.peek() {
+                    self.heap.push(Reverse((n.ocid.clone(), n.seq, MEMORY)));
+                }
+                return Ok(p);
+            }
+            let p = self.heads[from].take();
+            let next = self.readers[from].next()?;
+            if let Some(n) = &next {
+                self.heap.push(Reverse((n.ocid.clone(), n.seq, from)));
+            }
+            self.heads[from] = next;
+            Ok(p)
+        }
     }
 }

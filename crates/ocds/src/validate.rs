@@ -12,7 +12,6 @@
 //! small, and it lets every finding carry the place and the rule in words a
 //! publisher can act on.
 
-use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -207,7 +206,7 @@ struct Codelist {
 struct Node {
     types: u8,
     type_name: &'static str,
-    properties: HashMap<String, Arc<Node>>,
+    properties: rustc_hash::FxHashMap<String, Arc<Node>>,
     items: Option<Arc<Node>>,
     required: Vec<String>,
     min_length: Option<u64>,
@@ -779,34 +778,37 @@ fn id_key(id: &Value) -> String {
     }
 }
 
-/// A hash of a value that ignores object key order.
+/// A hash of a value that ignores object key order: entries are combined by
+/// addition, which commutes, so no sorting is needed.
 fn canonical_hash(v: &Value) -> u64 {
-    fn feed(v: &Value, h: &mut DefaultHasher) {
+    use rustc_hash::FxHasher;
+    fn hash_of(v: &Value) -> u64 {
+        let mut h = FxHasher::default();
         match v {
-            Value::Null => 0u8.hash(h),
-            Value::Bool(b) => (1u8, b).hash(h),
-            Value::Number(n) => (2u8, n.as_f64().map(f64::to_bits)).hash(h),
-            Value::String(s) => (3u8, s).hash(h),
+            Value::Null => 0u8.hash(&mut h),
+            Value::Bool(b) => (1u8, b).hash(&mut h),
+            Value::Number(n) => (2u8, n.as_f64().map(f64::to_bits)).hash(&mut h),
+            Value::String(s) => (3u8, s).hash(&mut h),
             Value::Array(a) => {
-                (4u8, a.len()).hash(h);
+                (4u8, a.len()).hash(&mut h);
                 for x in a {
-                    feed(x, h);
+                    hash_of(x).hash(&mut h);
                 }
             }
             Value::Object(m) => {
-                (5u8, m.len()).hash(h);
-                let mut keys: Vec<&String> = m.keys().collect();
-                keys.sort();
-                for k in keys {
-                    k.hash(h);
-                    feed(&m[k], h);
+                let mut sum = 0u64;
+                for (k, x) in m {
+                    let mut e = FxHasher::default();
+                    k.hash(&mut e);
+                    hash_of(x).hash(&mut e);
+                    sum = sum.wrapping_add(e.finish());
                 }
+                (5u8, m.len(), sum).hash(&mut h);
             }
         }
+        h.finish()
     }
-    let mut h = DefaultHasher::new();
-    feed(v, &mut h);
-    h.finish()
+    hash_of(v)
 }
 
 /// Keys like `title_es` or `description_mi-NZ` are language variants, allowed by the standard.

@@ -9,7 +9,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 use tuwhera_ocds::compile::{Collector, CompileOptions, Problem};
-use tuwhera_ocds::reader::{self, Event, Limits};
+use tuwhera_ocds::reader::{self, Event, Item, Limits};
 use tuwhera_ocds::{flatten, upgrade, validate, MergeRules};
 
 use crate::{EXIT_DATA_ERRORS, EXIT_FAILURE};
@@ -389,8 +389,119 @@ fn finding_json(f: &validate::Finding) -> serde_json::Value {
 }
 
 fn flatten_cmd(args: FlattenArgs) -> Result<u8> {
-    let _ = (&args.input, args.xlsx, flatten::__placeholder);
-    anyhow::bail!("not yet")
+    use rayon::prelude::*;
+    let input = &args.input;
+    let Some(output) = input.output.clone() else {
+        anyhow::bail!(
+            "flatten needs --output: a folder for CSV tables, or a file name for --xlsx (e.g. --output tables/)"
+        );
+    };
+    enum Sink {
+        Csv(flatten::CsvFlattener),
+        Xlsx(flatten::XlsxFlattener),
+    }
+    let mut sink = if args.xlsx {
+        Sink::Xlsx(flatten::XlsxFlattener::create(&output)?)
+    } else {
+        Sink::Csv(flatten::CsvFlattener::create(&output)?)
+    };
+    let mut failures = 0;
+    let mut problems = 0u64;
+    let bar = progress("flattening releases");
+    // Parse a batch on every core, then hand it over in order.
+    let flush = |batch: &mut Vec<Item>, sink: &mut Sink, problems: &mut u64| -> Result<()> {
+        let parsed: Vec<std::result::Result<serde_json::Value, reader::ReadError>> = batch
+            .par_iter()
+            .map(|item| {
+                item.parse().map(|v| match v.get("compiledRelease") {
+                    // A record: its compiled release is the row.
+                    Some(c) if item.kind == reader::ItemKind::Record => c.clone(),
+                    _ => v,
+                })
+            })
+            .collect();
+        let mut values = Vec::with_capacity(parsed.len());
+        for p in parsed {
+            match p {
+                Ok(v) => values.push(v),
+                Err(e) => {
+                    *problems += 1;
+                    print_problem(&Problem::Read(e), input.format);
+                }
+            }
+        }
+        bar.inc(values.len() as u64);
+        match sink {
+            Sink::Csv(f) => f.add_batch(&values)?,
+            Sink::Xlsx(f) => {
+                for v in &values {
+                    f.add(v)?;
+                }
+            }
+        }
+        batch.clear();
+        Ok(())
+    };
+    for path in input.sources() {
+        let Some(r) = open(&path, &mut failures, input.format) else {
+            continue;
+        };
+        let mut batch: Vec<Item> = Vec::with_capacity(1024);
+        let mut error: Option<anyhow::Error> = None;
+        reader::read(
+            std::sync::Arc::from(path.display().to_string().as_str()),
+            r,
+            input.limits(),
+            &mut |event| {
+                if error.is_some() {
+                    return;
+                }
+                match event {
+                    Event::Item(item) => {
+                        batch.push(item);
+                        if batch.len() >= 1024 {
+                            if let Err(e) = flush(&mut batch, &mut sink, &mut problems) {
+                                error = Some(e);
+                            }
+                        }
+                    }
+                    Event::Error(e) => {
+                        problems += 1;
+                        print_problem(&Problem::Read(e), input.format);
+                    }
+                    Event::Package(_) => {}
+                }
+            },
+        );
+        if let Some(e) = error {
+            return Err(e);
+        }
+        flush(&mut batch, &mut sink, &mut problems)?;
+    }
+    bar.finish_and_clear();
+    let summary = match sink {
+        Sink::Csv(f) => f.finish()?,
+        Sink::Xlsx(f) => f.finish()?,
+    };
+    if input.format == Format::Text {
+        eprintln!(
+            "flattened {} releases into {}:",
+            summary.releases,
+            output.display()
+        );
+        for t in &summary.tables {
+            if t.rows > 0 {
+                eprintln!("  {:<24} {:>9} rows", t.name, t.rows);
+            }
+        }
+        if summary.truncated_cells > 0 {
+            eprintln!(
+                "  {} cells were longer than Excel allows and were cut",
+                summary.truncated_cells
+            );
+        }
+    }
+    Ok(exit_code(problems, failures))
 }
 
 /// Phase times on stderr when TUWHERA_TIMING is set (for profiling; see docs/benchmarks.md).

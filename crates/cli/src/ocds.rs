@@ -396,6 +396,8 @@ fn flatten_cmd(args: FlattenArgs) -> Result<u8> {
             "flatten needs --output: a folder for CSV tables, or a file name for --xlsx (e.g. --output tables/)"
         );
     };
+    // One of each lives for the whole command; their sizes do not matter.
+    #[allow(clippy::large_enum_variant)]
     enum Sink {
         Csv(flatten::CsvFlattener),
         Xlsx(flatten::XlsxFlattener),

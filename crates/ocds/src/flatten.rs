@@ -126,8 +126,6 @@ use rayon::prelude::*;
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 use serde_json::{Map, Number, Value};
 
-/// Kept until the CLI is wired to [`CsvFlattener`] and [`XlsxFlattener`].
-
 /// Why flattening stopped. Every message names the file involved.
 #[derive(Debug, thiserror::Error)]
 pub enum FlattenError {

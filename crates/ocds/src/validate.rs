@@ -1070,10 +1070,9 @@ fn read_finding(e: &crate::reader::ReadError, item: u64) -> Finding {
         value: None,
         message: e
             .to_string()
-            .splitn(2, ": ")
-            .nth(1)
-            .unwrap_or_default()
-            .to_owned(),
+            .split_once(": ")
+            .map(|(_, m)| m.to_owned())
+            .unwrap_or_default(),
     }
 }
 

@@ -439,10 +439,14 @@ impl<'r> Merger<'r> {
         let ocid = release.get("ocid").cloned().unwrap_or(Value::Null);
         let release_id = release.get("id").cloned().unwrap_or(Value::Null);
         let date = release.get("date").cloned().unwrap_or(Value::Null);
-        let tag = release.remove("tag").unwrap_or(Value::Null);
+        // `shift_remove`, not `remove`: the latter moves the last key into the gap, and the
+        // merged release's keys would no longer come in the order the reference writes them.
+        let tag = release.shift_remove("tag").unwrap_or(Value::Null);
+        if self.versioned {
+            release.shift_remove("ocid");
+        }
         if self.versioned {
             self.ocid = ocid;
-            release.remove("ocid");
         } else {
             self.id = Value::String(format!("{}-{}", py_str(&ocid), py_str(&date)));
             self.date = date.clone();

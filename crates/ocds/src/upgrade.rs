@@ -288,7 +288,7 @@ fn upgrade_amendments(release: &mut Map<String, Value>) {
 }
 
 fn upgrade_amendment(block: &mut Map<String, Value>) {
-    if let Some(amendment) = block.remove("amendment") {
+    if let Some(amendment) = block.shift_remove("amendment") {
         let list = block
             .entry("amendments")
             .or_insert_with(|| Value::Array(Vec::new()));
@@ -318,7 +318,7 @@ fn upgrade_transactions(release: &mut Map<String, Value>, parties: &mut Parties)
                 continue;
             };
             if !t.contains_key("value") {
-                if let Some(amount) = t.remove("amount") {
+                if let Some(amount) = t.shift_remove("amount") {
                     t.insert("value".into(), amount);
                 }
             }
@@ -327,7 +327,7 @@ fn upgrade_transactions(release: &mut Map<String, Value>, parties: &mut Parties)
                 ("receiverOrganization", "payee"),
             ] {
                 if t.contains_key(old) && !t.contains_key(new) {
-                    let Some(identifier) = t.remove(old) else {
+                    let Some(identifier) = t.shift_remove(old) else {
                         continue;
                     };
                     let mut party = Map::new();

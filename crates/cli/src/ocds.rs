@@ -112,13 +112,13 @@ impl InputArgs {
         }
     }
 
-    fn writer(&self) -> Result<Box<dyn Write>> {
+    fn writer(&self) -> Result<Box<dyn Write + Send>> {
         Ok(match &self.output {
             Some(p) => Box::new(BufWriter::with_capacity(
                 1 << 20,
                 File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
             )),
-            None => Box::new(BufWriter::with_capacity(1 << 20, io::stdout().lock())),
+            None => Box::new(BufWriter::with_capacity(1 << 20, io::stdout())),
         })
     }
 }

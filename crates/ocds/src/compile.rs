@@ -261,7 +261,7 @@ impl Collector {
     }
 
     /// Merge every group and write one JSON line per ocid, in ocid order.
-    pub fn write<W: Write>(
+    pub fn write<W: Write + Send>(
         self,
         rules: &MergeRules,
         options: CompileOptions,
@@ -300,36 +300,57 @@ impl Collector {
             }
             Ok(Some(group))
         };
-        // Batches bound the memory held by results waiting to be written.
+        // Batches bound the memory held by results waiting to be written. A writer
+        // thread writes one batch while the next is merged.
         const BATCH: usize = 2048;
-        loop {
-            let mut batch: Vec<Vec<Pending>> = Vec::with_capacity(BATCH);
-            while batch.len() < BATCH {
-                match next_group()? {
-                    Some(g) => batch.push(g),
-                    None => break,
+        let written = std::thread::scope(|scope| -> io::Result<u64> {
+            let (tx, rx) = crossbeam_channel::bounded::<Vec<Vec<u8>>>(2);
+            let writer = scope.spawn(move || -> io::Result<u64> {
+                let mut written = 0;
+                for outputs in rx {
+                    for bytes in outputs {
+                        out.write_all(&bytes)?;
+                        out.write_all(b"\n")?;
+                        written += 1;
+                    }
                 }
-            }
-            if batch.is_empty() {
-                break;
-            }
-            summary.ocids += batch.len() as u64;
-            let n = batch.len() as u64;
-            let results: Vec<GroupResult> = batch
-                .into_par_iter()
-                .map(|g| compile_group(g, rules, options.versioned))
-                .collect();
-            for r in results {
-                summary.upgraded += r.upgraded;
-                problems.extend(r.problems);
-                if let Some(bytes) = r.output {
-                    out.write_all(&bytes)?;
-                    out.write_all(b"\n")?;
-                    summary.written += 1;
+                Ok(written)
+            });
+            loop {
+                let mut batch: Vec<Vec<Pending>> = Vec::with_capacity(BATCH);
+                while batch.len() < BATCH {
+                    match next_group()? {
+                        Some(g) => batch.push(g),
+                        None => break,
+                    }
                 }
+                if batch.is_empty() {
+                    break;
+                }
+                summary.ocids += batch.len() as u64;
+                let n = batch.len() as u64;
+                let results: Vec<GroupResult> = batch
+                    .into_par_iter()
+                    .map(|g| compile_group(g, rules, options.versioned))
+                    .collect();
+                let mut outputs = Vec::with_capacity(results.len());
+                for r in results {
+                    summary.upgraded += r.upgraded;
+                    problems.extend(r.problems);
+                    outputs.extend(r.output);
+                }
+                if tx.send(outputs).is_err() {
+                    // The writer stopped on an error; it reports it below.
+                    break;
+                }
+                on_group(n);
             }
-            on_group(n);
-        }
+            drop(tx);
+            writer
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e))
+        })?;
+        summary.written = written;
         summary.problems = problems.len() as u64;
         Ok((summary, problems))
     }

@@ -30,7 +30,20 @@ enum Command {
 pub const EXIT_DATA_ERRORS: u8 = 1;
 pub const EXIT_FAILURE: u8 = 2;
 
+/// Refuse transparent huge pages for this process. Compile and validate allocate
+/// hundreds of MB at once; when the kernel has to compact memory to back them with
+/// huge pages, reading a 290 MB file measured 1.5–2 s instead of 0.5–0.7 s.
+fn no_transparent_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl with PR_SET_THP_DISABLE takes integer arguments only and touches no
+    // memory of ours; a failure (old kernel) only leaves the default in place.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
 fn main() -> ExitCode {
+    no_transparent_huge_pages();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -216,6 +216,20 @@ fn compile(args: CompileArgs) -> Result<u8> {
     let bar = progress("reading releases");
     let mut failures = 0;
     for path in input.sources() {
+        if path.as_os_str() != "-" {
+            // Regular files are memory-mapped: releases stay in the page cache, not copied.
+            if let Err(e) = collector.read_file(&path, &mut || bar.inc(1)) {
+                failures += 1;
+                match input.format {
+                    Format::Text => eprintln!("{}: could not open: {e}", path.display()),
+                    Format::Json => eprintln!(
+                        "{}",
+                        json!({"file": path.display().to_string(), "code": "io", "message": format!("could not open: {e}")})
+                    ),
+                }
+            }
+            continue;
+        }
         let Some(r) = open(&path, &mut failures, input.format) else {
             continue;
         };

@@ -114,11 +114,30 @@ pub struct Summary {
     pub problems: u64,
 }
 
+/// A release's bytes: its own copy, or a slice of a memory-mapped file.
+enum Raw {
+    Owned(Box<[u8]>),
+    Mapped {
+        map: Arc<memmap2::Mmap>,
+        offset: usize,
+        len: usize,
+    },
+}
+
+impl Raw {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Raw::Owned(b) => b,
+            Raw::Mapped { map, offset, len } => map.get(*offset..offset + len).unwrap_or_default(),
+        }
+    }
+}
+
 /// One release waiting for its group to be complete.
 struct Pending {
     ocid: Box<str>,
     seq: u64,
-    raw: Box<[u8]>,
+    raw: Raw,
     package: Option<Arc<PackageInfo>>,
     at: Location,
 }
@@ -155,7 +174,12 @@ impl Collector {
     }
 
     fn push(&mut self, p: Pending) {
-        self.pending_bytes += p.raw.len() + p.ocid.len() + 96;
+        // Mapped bytes live in the page cache, not in our memory: count only our part.
+        let own = match &p.raw {
+            Raw::Owned(b) => b.len(),
+            Raw::Mapped { .. } => 0,
+        };
+        self.pending_bytes += own + p.ocid.len() + 96;
         self.pending.push(p);
         if self.pending_bytes > self.budget && self.spill_error.is_none() {
             let mut batch = std::mem::take(&mut self.pending);
@@ -168,34 +192,74 @@ impl Collector {
         }
     }
 
+    /// Read a file, memory-mapped when it is a regular file: releases are then
+    /// kept as slices of the map rather than copies. The file must not change
+    /// while compiling (as with any tool that maps its input).
+    pub fn read_file(
+        &mut self,
+        path: &std::path::Path,
+        on_item: &mut dyn FnMut(),
+    ) -> io::Result<()> {
+        let name = path.display().to_string();
+        let file = std::fs::File::open(path)?;
+        let meta = file.metadata()?;
+        if !meta.is_file() || meta.len() == 0 {
+            self.read(&name, file, on_item);
+            return Ok(());
+        }
+        // SAFETY: the map is read-only and private to this process; the documented
+        // condition is that the file is not truncated while we read it.
+        let map = Arc::new(unsafe { memmap2::MmapOptions::new().populate().map(&file)? });
+        let limits = self.limits;
+        let mapped = !map.starts_with(&[0x1f, 0x8b]);
+        reader::read_mapped(Arc::from(name.as_str()), &map, limits, &mut |event| {
+            on_item();
+            match event {
+                Event::Item(item) if mapped => self.add(item, Some(&map)),
+                Event::Item(item) => self.add(item, None),
+                Event::Error(e) => self.problems.push(Problem::Read(e)),
+                Event::Package(_) => {}
+            }
+        });
+        Ok(())
+    }
+
     /// Read one source to its end. `on_item` is told of each item (for progress).
     pub fn read<R: Read>(&mut self, source: &str, input: R, on_item: &mut dyn FnMut()) {
         let limits = self.limits;
         reader::read(Arc::from(source), input, limits, &mut |event| {
             on_item();
             match event {
-                Event::Item(item) => self.add(item),
+                Event::Item(item) => self.add(item, None),
                 Event::Error(e) => self.problems.push(Problem::Read(e)),
                 Event::Package(_) => {}
             }
         });
     }
 
-    fn add(&mut self, item: Item) {
+    fn add(&mut self, mut item: Item, map: Option<&Arc<memmap2::Mmap>>) {
+        let raw = match map {
+            Some(map) => Raw::Mapped {
+                map: map.clone(),
+                offset: item.offset as usize,
+                len: item.len as usize,
+            },
+            None => Raw::Owned(std::mem::take(&mut item.raw).into_boxed_slice()),
+        };
         let at = Location {
             source: item.source.clone(),
             line: item.line,
             column: item.column,
         };
         if item.kind == ItemKind::Record {
-            self.add_record(item, at);
+            self.add_record(&item, raw.bytes(), at);
             return;
         }
         let ocid = match &item.ocid {
             Some(o) => o.clone(),
             None => {
                 // The scanner only sees plain top-level strings; parse to be sure.
-                match item.parse() {
+                match item.parse_bytes(raw.bytes()) {
                     Err(e) => {
                         self.problems.push(Problem::Read(e));
                         return;
@@ -214,15 +278,15 @@ impl Collector {
         self.push(Pending {
             ocid: ocid.into_boxed_str(),
             seq: self.seq,
-            raw: item.raw.into_boxed_slice(),
+            raw,
             package: item.package,
             at,
         });
     }
 
     /// A record's embedded releases are releases like any other.
-    fn add_record(&mut self, item: Item, at: Location) {
-        let record = match item.parse() {
+    fn add_record(&mut self, item: &Item, bytes: &[u8], at: Location) {
+        let record = match item.parse_bytes(bytes) {
             Ok(v) => v,
             Err(e) => {
                 self.problems.push(Problem::Read(e));
@@ -247,9 +311,11 @@ impl Collector {
             self.push(Pending {
                 ocid: ocid.into(),
                 seq: self.seq,
-                raw: serde_json::to_vec(release)
-                    .unwrap_or_default()
-                    .into_boxed_slice(),
+                raw: Raw::Owned(
+                    serde_json::to_vec(release)
+                        .unwrap_or_default()
+                        .into_boxed_slice(),
+                ),
                 package: item.package.clone(),
                 at: at.clone(),
             });
@@ -371,7 +437,7 @@ fn compile_group(group: Vec<Pending>, rules: &MergeRules, versioned: bool) -> Gr
     // Release ids seen in this group, to report conflicting duplicates.
     let mut seen: HashMap<String, usize> = HashMap::new();
     for p in group {
-        let mut value: Value = match serde_json::from_slice(&p.raw) {
+        let mut value: Value = match serde_json::from_slice(p.raw.bytes()) {
             Ok(v) => v,
             Err(e) => {
                 let item = Item {
@@ -382,6 +448,8 @@ fn compile_group(group: Vec<Pending>, rules: &MergeRules, versioned: bool) -> Gr
                     index: 0,
                     package: None,
                     ocid: None,
+                    offset: 0,
+                    len: 0,
                     raw: Vec::new(),
                 };
                 problems.push(Problem::Read(item.parse_error(&e)));
@@ -501,7 +569,7 @@ mod spill {
                     put_bytes(&mut w, p.at.source.as_bytes())?;
                     w.write_all(&p.at.line.to_le_bytes())?;
                     w.write_all(&p.at.column.to_le_bytes())?;
-                    put_bytes(&mut w, &p.raw)?;
+                    put_bytes(&mut w, p.raw.bytes())?;
                 }
                 w.flush()?;
             }
@@ -547,7 +615,7 @@ mod spill {
             };
             let line = get_u64(r)?;
             let column = get_u64(r)?;
-            let raw = get_bytes(r)?.into_boxed_slice();
+            let raw = super::Raw::Owned(get_bytes(r)?.into_boxed_slice());
             Ok(Some(Pending {
                 ocid,
                 seq,

@@ -74,13 +74,23 @@ pub struct Item {
     pub package: Option<Arc<PackageInfo>>,
     /// The item's `ocid`, when it is a top-level string (captured while scanning).
     pub ocid: Option<String>,
+    /// Byte offset of the item's first byte in the (decompressed) stream, and its length.
+    pub offset: u64,
+    pub len: u64,
+    /// The item's bytes, exactly as in the source. Empty when read with
+    /// [`read_mapped`]: the caller holds the bytes, at `offset`.
     pub raw: Vec<u8>,
 }
 
 impl Item {
     /// Parse the item, translating the parser's position into the source's.
     pub fn parse(&self) -> Result<serde_json::Value, ReadError> {
-        serde_json::from_slice(&self.raw).map_err(|e| self.parse_error(&e))
+        self.parse_bytes(&self.raw)
+    }
+
+    /// Parse the item's bytes held elsewhere (see [`read_mapped`]).
+    pub fn parse_bytes(&self, bytes: &[u8]) -> Result<serde_json::Value, ReadError> {
+        serde_json::from_slice(bytes).map_err(|e| self.parse_error(&e))
     }
 
     pub fn parse_error(&self, e: &serde_json::Error) -> ReadError {
@@ -210,7 +220,23 @@ pub fn open(path: &Path) -> io::Result<Box<dyn Read + Send>> {
 ///
 /// Errors inside one item do not stop the reader: it goes on with the next
 /// item where it can find one. Only a truncated or unreadable stream ends it.
-pub fn read<R: Read>(source: Arc<str>, input: R, limits: Limits, sink: &mut dyn FnMut(Event)) {
+/// How a read ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// The input ended between top-level values (not inside one, not on an I/O error).
+    pub clean: bool,
+    /// Newlines read.
+    pub lines: u64,
+    /// Items seen (including those refused).
+    pub items: u64,
+}
+
+pub fn read<R: Read>(
+    source: Arc<str>,
+    input: R,
+    limits: Limits,
+    sink: &mut dyn FnMut(Event),
+) -> Outcome {
     let mut buffered = BufReader::with_capacity(1 << 20, input);
     let is_gzip = match buffered.fill_buf() {
         Ok(head) => head.starts_with(&[0x1f, 0x8b]),
@@ -221,18 +247,35 @@ pub fn read<R: Read>(source: Arc<str>, input: R, limits: Limits, sink: &mut dyn 
                 column: 0,
                 kind: ReadErrorKind::Io(e.to_string()),
             }));
-            return;
+            return Outcome::default();
         }
     };
     if is_gzip {
         let decoder = MultiGzDecoder::new(buffered);
         let mut scanner = Scanner::new(source, decoder, limits);
         scanner.gzip = true;
-        scanner.run(sink);
+        scanner.run(sink)
     } else {
         let mut scanner = Scanner::new(source, buffered, limits);
-        scanner.run(sink);
+        scanner.run(sink)
     }
+}
+
+/// Read bytes the caller already holds (a memory-mapped file, say) without
+/// copying each item: items come with `offset` set and `raw` empty, and the
+/// caller slices its own bytes. Gzip input is decompressed and copied as usual.
+pub fn read_mapped(
+    source: Arc<str>,
+    bytes: &[u8],
+    limits: Limits,
+    sink: &mut dyn FnMut(Event),
+) -> Outcome {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        return read(source, bytes, limits, sink);
+    }
+    let mut scanner = Scanner::new(source, bytes, limits);
+    scanner.offsets_only = true;
+    scanner.run(sink)
 }
 
 /// Read a whole source into a vector of events (for tests and small inputs).
@@ -252,6 +295,10 @@ enum Stop {
 
 struct Scanner<R: Read> {
     source: Arc<str>,
+    /// Emit items without their bytes (see [`read_mapped`]).
+    offsets_only: bool,
+    /// Reused buffer for the item being read.
+    scratch: Vec<u8>,
     input: R,
     buf: Vec<u8>,
     pos: usize,
@@ -278,6 +325,8 @@ impl<R: Read> Scanner<R> {
     fn new(source: Arc<str>, input: R, limits: Limits) -> Self {
         Scanner {
             source,
+            offsets_only: false,
+            scratch: Vec::with_capacity(1 << 16),
             input,
             buf: vec![0; 1 << 20],
             pos: 0,
@@ -428,8 +477,13 @@ impl<R: Read> Scanner<R> {
         Ok(())
     }
 
-    fn run(&mut self, sink: &mut dyn FnMut(Event)) {
+    fn run(&mut self, sink: &mut dyn FnMut(Event)) -> Outcome {
         let result = self.skip_bom().and_then(|()| self.top_level(sink));
+        let outcome = Outcome {
+            clean: result.is_ok(),
+            lines: self.line - 1,
+            items: self.index,
+        };
         match result {
             Ok(()) => {}
             Err(Stop::Eof) => {
@@ -458,6 +512,7 @@ impl<R: Read> Scanner<R> {
                 )))
             }
         }
+        outcome
     }
 
     fn top_level(&mut self, sink: &mut dyn FnMut(Event)) -> Result<(), Stop> {
@@ -521,7 +576,8 @@ impl<R: Read> Scanner<R> {
     fn document(&mut self, sink: &mut dyn FnMut(Event)) -> Result<(), Stop> {
         let (line, column) = (self.line, self.column());
         let max = self.limits.max_item_bytes;
-        let mut raw = Vec::with_capacity(4096);
+        let mut raw = std::mem::take(&mut self.scratch);
+        raw.clear();
         let mut package: Option<PackageInfo> = None;
         let mut package_kind: Option<ItemKind> = None;
         let mut meta = PackageInfo::default();
@@ -656,7 +712,8 @@ impl<R: Read> Scanner<R> {
                         Some(b',') => self.bump(),
                         Some(_) => {
                             let (l, c) = (self.line, self.column());
-                            let mut item_raw = Vec::with_capacity(4096);
+                            let mut item_raw = std::mem::take(&mut self.scratch);
+                            item_raw.clear();
                             let s = self.scan_value(Some(&mut item_raw))?;
                             self.emit(sink, kind, l, c, Some(info.clone()), s, item_raw);
                         }
@@ -747,6 +804,14 @@ impl<R: Read> Scanner<R> {
             )));
             return;
         }
+        // The item's bytes end here, and are exactly the source's bytes.
+        let offset = (self.consumed + self.pos as u64).saturating_sub(raw.len() as u64);
+        let raw_exact = if self.offsets_only {
+            Vec::new()
+        } else {
+            raw.as_slice().to_vec()
+        };
+        self.scratch = raw;
         sink(Event::Item(Item {
             kind,
             source: self.source.clone(),
@@ -755,7 +820,11 @@ impl<R: Read> Scanner<R> {
             index,
             package,
             ocid: scan.ocid,
-            raw,
+            offset,
+            len: self.scratch.len() as u64,
+            // An exact-size copy: the scratch buffer keeps its capacity for the next
+            // item, and the item costs no growth or shrink reallocations.
+            raw: raw_exact,
         }));
     }
 

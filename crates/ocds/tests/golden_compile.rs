@@ -295,3 +295,64 @@ fn spilled_runs_give_the_same_output() {
         "spilled output differs from in-memory output"
     );
 }
+
+/// Reading a memory-mapped file (what the CLI does for regular files) gives the
+/// same output as reading it as a stream, for plain and gzip input.
+#[test]
+fn mapped_files_give_the_same_output() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let plain = dir.path().join("split.jsonl");
+    let mut text = Vec::new();
+    flate2::read::GzDecoder::new(
+        File::open(repo().join("data/ocds/dgcp-split-c1.jsonl.gz")).expect("split"),
+    )
+    .take(8_000_000)
+    .read_to_end(&mut text)
+    .expect("gunzip");
+    // Keep whole lines, and add a pretty-printed package and a bad line, so every path is used.
+    let cut = text.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    text.truncate(cut);
+    text.extend_from_slice(b"{not json}\n{\"releases\": [\n  {\"ocid\": \"ocds-aaaaaa-1\", \"id\": \"1\", \"date\": \"2020-01-01T00:00:00Z\"}\n]}\n");
+    std::fs::write(&plain, &text).expect("write");
+    let gz = dir.path().join("split.jsonl.gz");
+    {
+        let mut enc = flate2::write::GzEncoder::new(
+            File::create(&gz).expect("gz"),
+            flate2::Compression::fast(),
+        );
+        std::io::Write::write_all(&mut enc, &text).expect("gzip");
+        enc.finish().expect("gzip end");
+    }
+    let run = |path: &Path, mapped: bool| {
+        let mut collector = Collector::new(Limits::default());
+        if mapped {
+            collector.read_file(path, &mut || {}).expect("read file");
+        } else {
+            collector.read(
+                &path.display().to_string(),
+                File::open(path).expect("open"),
+                &mut || {},
+            );
+        }
+        let mut out = Vec::new();
+        let (summary, problems) = collector
+            .write(
+                &MergeRules::ocds_1_1(),
+                CompileOptions::default(),
+                &mut out,
+                &|_| {},
+            )
+            .expect("write");
+        let problems: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        (out, summary, problems)
+    };
+    let streamed = run(&plain, false);
+    assert!(streamed.1.written > 1000, "{:?}", streamed.1);
+    assert_eq!(streamed.2.len(), 1, "one bad line: {:?}", streamed.2);
+    let mapped = run(&plain, true);
+    assert!(streamed.0 == mapped.0, "mapped output differs");
+    assert_eq!(streamed.1, mapped.1);
+    assert_eq!(streamed.2, mapped.2, "problems (with their places) differ");
+    let mapped_gz = run(&gz, true);
+    assert!(streamed.0 == mapped_gz.0, "gzip output differs");
+}

@@ -192,9 +192,9 @@ impl Collector {
         }
     }
 
-    /// Read a file, memory-mapped when it is a regular file: releases are then
-    /// kept as slices of the map rather than copies. The file must not change
-    /// while compiling (as with any tool that maps its input).
+    /// Read a file, memory-mapped when it is a regular file that fits the memory
+    /// budget: releases are then kept as slices of the map rather than copies.
+    /// The file must not change while compiling (as with any tool that maps its input).
     pub fn read_file(
         &mut self,
         path: &std::path::Path,
@@ -203,7 +203,9 @@ impl Collector {
         let name = path.display().to_string();
         let file = std::fs::File::open(path)?;
         let meta = file.metadata()?;
-        if !meta.is_file() || meta.len() == 0 {
+        // A map larger than the memory budget would hold the whole file resident;
+        // such files are streamed, and the budget's sorted runs keep memory flat.
+        if !meta.is_file() || meta.len() == 0 || meta.len() > self.budget as u64 {
             self.read(&name, file, on_item);
             return Ok(());
         }

@@ -428,6 +428,30 @@ impl<R: Read> Scanner<R> {
         Ok(None)
     }
 
+    /// The next byte in an array (after whitespace), with stray `}` stepped over
+    /// and comma mistakes reported: the caller sees only values, `,` and `]`.
+    fn next_in_array(
+        &mut self,
+        commas: &mut Separators,
+        sink: &mut dyn FnMut(Event),
+    ) -> Result<Option<u8>, Stop> {
+        loop {
+            let next = self.skip_ws()?;
+            if next == Some(b'}') {
+                // Not a value: step over it, or the scan would stop here for ever.
+                sink(Event::Error(
+                    self.syntax_error("unexpected '}' in an array"),
+                ));
+                self.bump();
+                continue;
+            }
+            if let Some(message) = next.and_then(|b| commas.check(b, b']')) {
+                sink(Event::Error(self.syntax_error(message)));
+            }
+            return Ok(next);
+        }
+    }
+
     fn syntax_error(&self, message: &str) -> ReadError {
         self.error(
             self.line,
@@ -526,18 +550,7 @@ impl<R: Read> Scanner<R> {
                     self.bump();
                     let mut commas = Separators::default();
                     loop {
-                        let next = self.skip_ws()?;
-                        if next == Some(b'}') {
-                            // Not a value: step over it, or the scan would stop here for ever.
-                            sink(Event::Error(
-                                self.syntax_error("unexpected '}' in an array"),
-                            ));
-                            self.bump();
-                            continue;
-                        }
-                        if let Some(message) = next.and_then(|b| commas.check(b, b']')) {
-                            sink(Event::Error(self.syntax_error(message)));
-                        }
+                        let next = self.next_in_array(&mut commas, sink)?;
                         match next {
                             None => return Err(Stop::Eof),
                             Some(b']') => {
@@ -691,18 +704,7 @@ impl<R: Read> Scanner<R> {
                 self.bump(); // '['
                 let mut item_commas = Separators::default();
                 loop {
-                    let next = self.skip_ws()?;
-                    if next == Some(b'}') {
-                        // Not a value: step over it, or the scan would stop here for ever.
-                        sink(Event::Error(
-                            self.syntax_error("unexpected '}' in an array"),
-                        ));
-                        self.bump();
-                        continue;
-                    }
-                    if let Some(message) = next.and_then(|b| item_commas.check(b, b']')) {
-                        sink(Event::Error(self.syntax_error(message)));
-                    }
+                    let next = self.next_in_array(&mut item_commas, sink)?;
                     match next {
                         None => return Err(Stop::Eof),
                         Some(b']') => {

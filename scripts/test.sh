@@ -1,7 +1,52 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace. This is the command README.md gives and .ci/run calls.
+#
+# The store's tests run against SQLite and PostgreSQL alike: this script starts a
+# throwaway PostgreSQL server (installing the Debian package if it is missing) on a
+# free port in a temporary directory, and stops it on exit.
+#
 # Release mode: the golden tests compile and validate real datasets (tens of MB), which
 # takes seconds optimised and minutes in a debug build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+pg_bin() {
+  local d
+  for d in /usr/lib/postgresql/*/bin; do
+    [ -x "$d/initdb" ] && { echo "$d"; return 0; }
+  done
+  return 1
+}
+
+start_postgres() {
+  local bin
+  if ! bin=$(pg_bin); then
+    echo "test.sh: installing PostgreSQL (Debian package postgresql)" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2 && apt-get install -y -qq postgresql >&2
+    bin=$(pg_bin)
+  fi
+  PGTMP=$(mktemp -d /tmp/tuwhera-pg.XXXXXX)
+  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  # initdb refuses to run as root: run the server as the postgres user, in a directory it owns.
+  local as=()
+  if [ "$(id -u)" = 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --home-dir "$PGTMP" postgres
+    chown postgres "$PGTMP"
+    as=(runuser -u postgres --)
+  fi
+  "${as[@]}" "$bin/initdb" -D "$PGTMP/data" -U tuwhera --auth=trust -E UTF8 >/dev/null
+  "${as[@]}" "$bin/pg_ctl" -D "$PGTMP/data" -l "$PGTMP/log" -w \
+    -o "-p $PORT -k $PGTMP -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+  trap 'stop_postgres' EXIT
+  export TUWHERA_TEST_POSTGRES="postgres://tuwhera@127.0.0.1:$PORT"
+  STOP=("${as[@]}" "$bin/pg_ctl" -D "$PGTMP/data" -m fast stop)
+}
+
+stop_postgres() {
+  "${STOP[@]}" >/dev/null 2>&1 || true
+  rm -rf "$PGTMP"
+}
+
+start_postgres
 cargo test --workspace --release --locked "$@"

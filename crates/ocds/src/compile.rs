@@ -695,3 +695,35 @@ mod spill {
         }
     }
 }
+
+/// The compiled and versioned release of one contracting process.
+#[derive(Debug, Clone)]
+pub struct Process {
+    pub compiled: Vec<u8>,
+    pub versioned: Vec<u8>,
+}
+
+/// Merge one process's releases, each given as its raw JSON and the `version`
+/// its package declared (if any); OCDS 1.0 releases are upgraded first. Used
+/// by the store, which keeps releases exactly as received.
+pub fn compile_process(
+    releases: &[(&[u8], Option<&str>)],
+    rules: &MergeRules,
+) -> Result<Process, MergeError> {
+    let mut values = Vec::with_capacity(releases.len());
+    for (raw, version) in releases {
+        let mut v: Value = serde_json::from_slice(raw).map_err(|_| MergeError::NotAnObject)?;
+        let info = version.map(|v| PackageInfo {
+            version: Some(v.to_owned()),
+            uri: None,
+        });
+        upgrade::upgrade_if_needed(&mut v, info.as_ref());
+        values.push(v);
+    }
+    let versioned = Merger::merge_json(rules, values.clone(), true)?;
+    let compiled = Merger::merge_json(rules, values, false)?;
+    Ok(Process {
+        compiled,
+        versioned,
+    })
+}

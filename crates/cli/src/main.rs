@@ -1,5 +1,6 @@
 //! `tuwhera`: the command-line entry point of the Tuwhera platform.
 
+mod ingest;
 mod ocds;
 
 // The merge and parse paths allocate many small objects; mimalloc is markedly faster there than glibc malloc.
@@ -24,6 +25,11 @@ enum Command {
     /// Work with Open Contracting Data Standard (OCDS) files.
     #[command(subcommand)]
     Ocds(ocds::OcdsCommand),
+    /// Store OCDS releases in the platform's database and compile the processes that changed.
+    #[command(
+        after_help = "Examples:\n  tuwhera ingest data/ocds/real-examples/moldova/releases/*.json\n  tuwhera ingest --database postgres://localhost/tuwhera releases.jsonl.gz\n\nIngesting the same file twice changes nothing. Releases that cannot be kept go to the quarantine, with their reasons.\nExit status: 0 all kept, 1 some quarantined, 2 usage, I/O or database failure."
+    )]
+    Ingest(ingest::IngestArgs),
 }
 
 /// Exit codes: 0 clean, 1 the data had errors, 2 usage or I/O failure.
@@ -54,6 +60,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Ocds(cmd) => ocds::run(cmd),
+        Command::Ingest(args) => ingest::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -124,7 +124,7 @@ impl InputArgs {
 }
 
 /// A spinner on stderr when it is a terminal; hidden otherwise (pipes, CI).
-fn progress(what: &str) -> ProgressBar {
+pub fn progress(what: &str) -> ProgressBar {
     let bar = if io::stderr().is_terminal() {
         ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(8))
     } else {

@@ -35,6 +35,20 @@ async fn state(db: &Path) -> ([i64; 4], Vec<Option<serde_json::Value>>) {
     (store.counts().await.expect("counts"), compiled)
 }
 
+/// Releases committed so far, or 0 while the database is not there yet.
+async fn stored_releases(db: &Path) -> i64 {
+    let url = format!("sqlite://{}?mode=ro", db.display());
+    let Ok(pool) = sqlx::SqlitePool::connect(&url).await else {
+        return 0;
+    };
+    let n = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM releases")
+        .fetch_one(&pool)
+        .await
+        .unwrap_or(0);
+    pool.close().await;
+    n
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn killed_ingest_rerun_equals_clean_ingest() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -51,7 +65,16 @@ async fn killed_ingest_rerun_equals_clean_ingest() {
 
     let crashed = dir.path().join("crashed.db");
     let mut child = ingest(&crashed, &input).spawn().expect("start ingest");
-    std::thread::sleep(took.mul_f64(0.4).max(Duration::from_millis(200)));
+    // Kill once some batches are committed, well before all are: watch the database
+    // through a read-only connection (WAL lets it read while the ingest writes).
+    let deadline = Instant::now() + took * 3;
+    loop {
+        let stored = stored_releases(&crashed).await;
+        if stored >= 3_000 || Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
     child.kill().expect("SIGKILL");
     let killed = child.wait().expect("wait");
     assert!(

@@ -90,6 +90,15 @@ const MIGRATIONS: &[(i64, &str)] = &[(
     );",
 )];
 
+/// A received item, as it is recorded wherever it ends up.
+struct Held<'a> {
+    hash: String,
+    raw: &'a [u8],
+    source_file: String,
+    line: i64,
+    received: &'a str,
+}
+
 /// What one ingest did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct IngestSummary {
@@ -244,44 +253,36 @@ impl Store {
             let item = match event {
                 Event::Item(item) => item,
                 Event::Error(e) => {
+                    // The reader could not cut out a release: its bytes are unknown.
                     let message = e.to_string();
-                    let hash = sha256_hex(message.as_bytes());
+                    let held = Held {
+                        hash: sha256_hex(message.as_bytes()),
+                        raw: &[],
+                        source_file: e.source.to_string(),
+                        line: e.line as i64,
+                        received: &received,
+                    };
+                    let reason = format!("read.{}", e.kind.code());
                     summary.quarantined += self
-                        .quarantine(
-                            &mut tx,
-                            "",
-                            &hash,
-                            &format!("read.{}", e.kind.code()),
-                            &message,
-                            b"",
-                            &e.source,
-                            e.line as i64,
-                            &received,
-                        )
+                        .quarantine(&mut tx, &held, "", &reason, &message)
                         .await?;
                     continue;
                 }
                 Event::Package(_) => continue,
             };
-            let hash = sha256_hex(&item.raw);
-            let source_file = item.source.to_string();
-            let line = item.line as i64;
+            let held = Held {
+                hash: sha256_hex(&item.raw),
+                raw: &item.raw,
+                source_file: item.source.to_string(),
+                line: item.line as i64,
+                received: &received,
+            };
             let value = match item.parse() {
                 Ok(v) => v,
                 Err(e) => {
                     let message = e.to_string();
                     summary.quarantined += self
-                        .quarantine(
-                            &mut tx,
-                            "",
-                            &hash,
-                            "json-syntax",
-                            &message,
-                            &item.raw,
-                            &source_file,
-                            line,
-                            &received,
-                        )
+                        .quarantine(&mut tx, &held, "", "read.json-syntax", &message)
                         .await?;
                     continue;
                 }
@@ -300,17 +301,7 @@ impl Store {
             };
             if !reason.is_empty() {
                 summary.quarantined += self
-                    .quarantine(
-                        &mut tx,
-                        ocid.unwrap_or(""),
-                        &hash,
-                        reason,
-                        message,
-                        &item.raw,
-                        &source_file,
-                        line,
-                        &received,
-                    )
+                    .quarantine(&mut tx, &held, ocid.unwrap_or(""), reason, message)
                     .await?;
                 continue;
             }
@@ -329,10 +320,10 @@ impl Store {
             .bind(&id)
             .bind(date)
             .bind(version)
-            .bind(&hash)
+            .bind(&held.hash)
             .bind(item.raw.clone())
-            .bind(&source_file)
-            .bind(line)
+            .bind(&held.source_file)
+            .bind(held.line)
             .bind(&received)
             .execute(&mut *tx)
             .await?
@@ -355,24 +346,14 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?
             .try_get(0)?;
-            if existing == hash {
+            if existing == held.hash {
                 summary.unchanged += 1;
             } else {
                 let message = format!(
                     "release {id:?} of {ocid} was already received with other content; this version is kept here, not merged"
                 );
                 summary.quarantined += self
-                    .quarantine(
-                        &mut tx,
-                        ocid,
-                        &hash,
-                        "conflict",
-                        &message,
-                        &item.raw,
-                        &source_file,
-                        line,
-                        &received,
-                    )
+                    .quarantine(&mut tx, &held, ocid, "conflict", &message)
                     .await?;
             }
         }
@@ -380,31 +361,26 @@ impl Store {
         Ok(summary)
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn quarantine(
         &self,
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        held: &Held<'_>,
         ocid: &str,
-        hash: &str,
         reason: &str,
         message: &str,
-        raw: &[u8],
-        source_file: &str,
-        line: i64,
-        received: &str,
     ) -> Result<u64, StoreError> {
         let n = sqlx::query(&self.sql(
             "INSERT INTO quarantine (ocid, content_hash, reason, message, raw, source_file, source_line, received_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ocid, content_hash, reason) DO NOTHING",
         ))
         .bind(ocid)
-        .bind(hash)
+        .bind(&held.hash)
         .bind(reason)
         .bind(message)
-        .bind(raw.to_vec())
-        .bind(source_file)
-        .bind(line)
-        .bind(received)
+        .bind(held.raw.to_vec())
+        .bind(&held.source_file)
+        .bind(held.line)
+        .bind(held.received)
         .execute(&mut **tx)
         .await?
         .rows_affected();

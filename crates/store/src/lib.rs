@@ -90,6 +90,9 @@ const MIGRATIONS: &[(i64, &str)] = &[(
     );",
 )];
 
+/// A stored release's bytes and the version its package declared.
+type StoredRelease = (Vec<u8>, Option<String>);
+
 /// A received item, as it is recorded wherever it ends up.
 struct Held<'a> {
     hash: String,
@@ -402,22 +405,34 @@ impl Store {
             if ocids.is_empty() {
                 return Ok(compiled);
             }
-            let mut groups = Vec::with_capacity(ocids.len());
+            // One query for the whole chunk: a round trip per process was most of the time.
+            let placeholders = vec!["?"; ocids.len()].join(", ");
+            let select = self.sql(&format!(
+                "SELECT ocid, raw, package_version FROM releases WHERE ocid IN ({placeholders})
+                 ORDER BY ocid, received_at, source_file, source_line"
+            ));
+            let mut query = sqlx::query(&select);
             for ocid in &ocids {
-                let rows = sqlx::query(&self.sql(
-                    "SELECT raw, package_version FROM releases WHERE ocid = ? ORDER BY received_at, source_file, source_line",
-                ))
-                .bind(ocid)
-                .fetch_all(&self.pool)
-                .await?;
-                let mut releases = Vec::with_capacity(rows.len());
-                for r in rows {
-                    releases.push((
-                        r.try_get::<Vec<u8>, _>(0)?,
-                        r.try_get::<Option<String>, _>(1)?,
-                    ));
+                query = query.bind(ocid);
+            }
+            let rows = query.fetch_all(&self.pool).await?;
+            let mut groups: Vec<(String, Vec<StoredRelease>)> = Vec::with_capacity(ocids.len());
+            for r in rows {
+                let ocid: String = r.try_get(0)?;
+                let release = (
+                    r.try_get::<Vec<u8>, _>(1)?,
+                    r.try_get::<Option<String>, _>(2)?,
+                );
+                match groups.last_mut() {
+                    Some((o, releases)) if *o == ocid => releases.push(release),
+                    _ => groups.push((ocid, vec![release])),
                 }
-                groups.push((ocid.clone(), releases));
+            }
+            // A dirty process whose releases are all gone still has to leave the dirty list.
+            for ocid in &ocids {
+                if !groups.iter().any(|(o, _)| o == ocid) {
+                    groups.push((ocid.clone(), Vec::new()));
+                }
             }
             // Merging is CPU work: spread it over every core, outside the async runtime's threads.
             let results = tokio::task::block_in_place(|| {
@@ -438,6 +453,7 @@ impl Store {
             let mut tx = self.pool.begin().await?;
             for (ocid, n, result) in results {
                 match result {
+                    _ if n == 0 => {}
                     Ok(p) => {
                         let c: Value = serde_json::from_slice(&p.compiled).unwrap_or(Value::Null);
                         let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);

@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use tuwhera_ocds::reader::{self, Event, Limits};
 use tuwhera_ocds::MergeRules;
-use tuwhera_store::{IngestSummary, Store};
+use tuwhera_store::{IngestSummary, Prepared, Store};
 
 use crate::{EXIT_DATA_ERRORS, EXIT_FAILURE};
 
@@ -31,54 +31,71 @@ pub fn run(args: IngestArgs) -> Result<u8> {
     let store = runtime
         .block_on(Store::connect(&args.database))
         .with_context(|| format!("opening the database {}", args.database))?;
+    let timing = std::env::var_os("TUWHERA_TIMING").is_some();
+    let started = std::time::Instant::now();
     let bar = crate::ocds::progress("storing releases");
     let mut total = IngestSummary::default();
     let mut failures = 0;
-    for path in &args.files {
-        let input = match reader::open(path) {
-            Ok(r) => r,
-            Err(e) => {
-                failures += 1;
-                eprintln!("{}: could not open: {e}", path.display());
-                continue;
-            }
-        };
-        let mut batch: Vec<Event> = Vec::with_capacity(BATCH);
-        let mut error: Option<anyhow::Error> = None;
-        let flush = |batch: &mut Vec<Event>, total: &mut IngestSummary| -> Result<()> {
-            let n = batch.len() as u64;
-            let s = runtime.block_on(store.ingest(std::mem::take(batch)))?;
-            total.new += s.new;
-            total.unchanged += s.unchanged;
-            total.quarantined += s.quarantined;
-            bar.inc(n);
-            Ok(())
-        };
-        reader::read(
-            std::sync::Arc::from(path.display().to_string().as_str()),
-            input,
-            Limits::default(),
-            &mut |event| {
-                if error.is_some() {
-                    return;
+    // Reading and parsing (every core) run on their own thread, one batch ahead
+    // of the database writer; the channel's bound keeps memory to a few batches.
+    let (send, receive) = std::sync::mpsc::sync_channel::<Prepared>(2);
+    let files = args.files.clone();
+    let reader_thread = std::thread::spawn(move || {
+        let mut failures = 0;
+        for path in &files {
+            let input = match reader::open(path) {
+                Ok(r) => r,
+                Err(e) => {
+                    failures += 1;
+                    eprintln!("{}: could not open: {e}", path.display());
+                    continue;
                 }
-                batch.push(event);
-                if batch.len() >= BATCH {
-                    if let Err(e) = flush(&mut batch, &mut total) {
-                        error = Some(e);
+            };
+            let mut batch: Vec<Event> = Vec::with_capacity(BATCH);
+            let mut stopped = false;
+            reader::read(
+                std::sync::Arc::from(path.display().to_string().as_str()),
+                input,
+                Limits::default(),
+                &mut |event| {
+                    if stopped {
+                        return;
                     }
-                }
-            },
-        );
-        if let Some(e) = error {
-            return Err(e).context("storing releases");
+                    batch.push(event);
+                    if batch.len() >= BATCH {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                        // The writer hung up: it failed, and says why.
+                        stopped = send.send(Prepared::new(full, None)).is_err();
+                    }
+                },
+            );
+            if stopped || send.send(Prepared::new(batch, None)).is_err() {
+                break;
+            }
         }
-        flush(&mut batch, &mut total).context("storing releases")?;
+        failures
+    });
+    for prepared in receive {
+        let n = prepared.len() as u64;
+        let s = runtime
+            .block_on(store.ingest_prepared(prepared))
+            .context("storing releases")?;
+        total += s;
+        bar.inc(n);
     }
+    failures += reader_thread
+        .join()
+        .map_err(|_| anyhow::anyhow!("the reading thread panicked"))?;
     bar.finish_and_clear();
+    if timing {
+        eprintln!("timing: storing {:.2} s", started.elapsed().as_secs_f64());
+    }
     let compiled = runtime
         .block_on(store.compile_dirty(&MergeRules::ocds_1_1()))
         .context("compiling the processes that changed")?;
+    if timing {
+        eprintln!("timing: total {:.2} s", started.elapsed().as_secs_f64());
+    }
     eprintln!(
         "{} new releases, {} unchanged, {} quarantined; {} processes compiled",
         total.new, total.unchanged, total.quarantined, compiled

@@ -696,19 +696,22 @@ mod spill {
     }
 }
 
-/// The compiled and versioned release of one contracting process.
+/// The compiled release of one contracting process, and its versioned release if asked for.
 #[derive(Debug, Clone)]
 pub struct Process {
     pub compiled: Vec<u8>,
-    pub versioned: Vec<u8>,
+    pub versioned: Option<Vec<u8>>,
 }
 
 /// Merge one process's releases, each given as its raw JSON and the `version`
 /// its package declared (if any); OCDS 1.0 releases are upgraded first. Used
-/// by the store, which keeps releases exactly as received.
+/// by the store, which keeps releases exactly as received. The versioned
+/// release is made only when `versioned` is true: it is three times the size
+/// of the compiled one and the store makes it on request.
 pub fn compile_process(
     releases: &[(&[u8], Option<&str>)],
     rules: &MergeRules,
+    versioned: bool,
 ) -> Result<Process, MergeError> {
     let mut values = Vec::with_capacity(releases.len());
     for (raw, version) in releases {
@@ -720,7 +723,11 @@ pub fn compile_process(
         upgrade::upgrade_if_needed(&mut v, info.as_ref());
         values.push(v);
     }
-    let versioned = Merger::merge_json(rules, values.clone(), true)?;
+    let versioned = if versioned {
+        Some(Merger::merge_json(rules, values.clone(), true)?)
+    } else {
+        None
+    };
     let compiled = Merger::merge_json(rules, values, false)?;
     Ok(Process {
         compiled,

@@ -9,6 +9,7 @@
 //! - [`merge`]: the merge routine (compiled and versioned releases).
 //! - [`compile`]: group a stream of releases by ocid and merge each group.
 //! - [`validate`]: schema and quality checks, each finding with its place.
+//! - [`summary`]: what a search needs to know of a compiled release.
 //! - [`flatten`]: compiled releases → CSV tables or an XLSX workbook.
 
 pub mod compile;
@@ -16,6 +17,7 @@ pub mod flatten;
 pub mod merge;
 pub mod reader;
 pub mod schema;
+pub mod summary;
 pub mod upgrade;
 pub mod validate;
 

@@ -1,5 +1,7 @@
 //! Tuwhera's database: OCDS releases kept exactly as received, a quarantine for
-//! what cannot be kept, and one compiled record per contracting process.
+//! what cannot be kept, one compiled record per contracting process with the
+//! columns a search filters on, the organisations taking part, full-text search,
+//! and the publishers' tokens.
 //!
 //! One interface, two databases: SQLite (embedded, the default, one file in WAL
 //! mode) and PostgreSQL (production). Both run the same SQL through sqlx's
@@ -14,15 +16,20 @@
 //! clears the marks in one transaction. Killed at any point, a rerun leaves no
 //! duplicate and no gap.
 
-use std::sync::Arc;
+mod compile;
+mod ingest;
+mod query;
+mod tokens;
 
-use serde_json::Value;
-use sha2::{Digest, Sha256};
-use sqlx::any::{AnyPoolOptions, AnyRow};
+pub use ingest::{IngestSummary, Prepared, Quarantined};
+pub use query::{
+    Export, Facet, FacetCount, OrgPage, OrgRow, OrgTotal, Organisation, PartyRow, ProcessRow,
+    QuarantinePage, ReleaseRow, SearchPage, SearchQuery, Stats,
+};
+pub use tokens::{NewToken, TokenInfo};
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
-use tuwhera_ocds::compile::compile_process;
-use tuwhera_ocds::reader::{Event, PackageInfo};
-use tuwhera_ocds::MergeRules;
 
 /// Why the store could not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +38,11 @@ pub enum StoreError {
     BadUrl(String),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("invalid {field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,81 +58,211 @@ pub struct Store {
     backend: Backend,
 }
 
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    "CREATE TABLE releases (
-        ocid TEXT NOT NULL,
-        release_id TEXT NOT NULL,
-        release_date TEXT,
-        package_version TEXT,
-        content_hash TEXT NOT NULL,
-        raw BLOB NOT NULL,
-        source_file TEXT NOT NULL,
-        source_line BIGINT NOT NULL,
-        received_at TEXT NOT NULL,
-        PRIMARY KEY (ocid, release_id)
-    );
-    CREATE TABLE quarantine (
-        ocid TEXT NOT NULL,
-        content_hash TEXT NOT NULL,
-        reason TEXT NOT NULL,
-        message TEXT NOT NULL,
-        raw BLOB NOT NULL,
-        source_file TEXT NOT NULL,
-        source_line BIGINT NOT NULL,
-        received_at TEXT NOT NULL,
-        PRIMARY KEY (ocid, content_hash, reason)
-    );
-    CREATE TABLE dirty (ocid TEXT PRIMARY KEY);
-    CREATE TABLE records (
-        ocid TEXT PRIMARY KEY,
-        compiled TEXT NOT NULL,
-        versioned TEXT NOT NULL,
-        release_count BIGINT NOT NULL,
-        buyer_id TEXT,
-        buyer_name TEXT,
-        title TEXT,
-        tender_status TEXT,
-        procurement_method TEXT,
-        compiled_at TEXT NOT NULL
-    );
-    CREATE TABLE compile_errors (
-        ocid TEXT PRIMARY KEY,
-        message TEXT NOT NULL
-    );",
-)];
-
-/// A stored release's bytes and the version its package declared.
-type StoredRelease = (Vec<u8>, Option<String>);
-
-/// A received item, as it is recorded wherever it ends up.
-struct Held<'a> {
-    hash: String,
-    raw: &'a [u8],
-    source_file: String,
-    line: i64,
-    received: &'a str,
+/// One migration: its number, and its script for each backend (`None`: the same as SQLite's).
+struct Migration {
+    version: i64,
+    sqlite: &'static str,
+    postgres: Option<&'static str>,
 }
 
-/// What one ingest did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct IngestSummary {
-    pub new: u64,
-    pub unchanged: u64,
-    pub quarantined: u64,
-}
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        sqlite: "CREATE TABLE releases (
+            ocid TEXT NOT NULL,
+            release_id TEXT NOT NULL,
+            release_date TEXT,
+            package_version TEXT,
+            content_hash TEXT NOT NULL,
+            raw BLOB NOT NULL,
+            source_file TEXT NOT NULL,
+            source_line BIGINT NOT NULL,
+            received_at TEXT NOT NULL,
+            PRIMARY KEY (ocid, release_id)
+        );
+        CREATE TABLE quarantine (
+            ocid TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            message TEXT NOT NULL,
+            raw BLOB NOT NULL,
+            source_file TEXT NOT NULL,
+            source_line BIGINT NOT NULL,
+            received_at TEXT NOT NULL,
+            PRIMARY KEY (ocid, content_hash, reason)
+        );
+        CREATE TABLE dirty (ocid TEXT PRIMARY KEY);
+        CREATE TABLE records (
+            ocid TEXT PRIMARY KEY,
+            compiled TEXT NOT NULL,
+            versioned TEXT NOT NULL,
+            release_count BIGINT NOT NULL,
+            buyer_id TEXT,
+            buyer_name TEXT,
+            title TEXT,
+            tender_status TEXT,
+            procurement_method TEXT,
+            compiled_at TEXT NOT NULL
+        );
+        CREATE TABLE compile_errors (
+            ocid TEXT PRIMARY KEY,
+            message TEXT NOT NULL
+        )",
+        postgres: None,
+    },
+    // Records get every query column, organisations and their parts in each process,
+    // full-text search and tokens. Records are derived data: they are rebuilt from the
+    // releases (every process is marked dirty) rather than altered in place.
+    Migration {
+        version: 2,
+        sqlite: "DROP TABLE records;
+        CREATE TABLE records (
+            ocid TEXT PRIMARY KEY,
+            compiled TEXT NOT NULL,
+            release_count BIGINT NOT NULL,
+            date TEXT NOT NULL,
+            title TEXT,
+            description TEXT,
+            buyer_id TEXT,
+            buyer_name TEXT,
+            procuring_entity_id TEXT,
+            procuring_entity_name TEXT,
+            status TEXT,
+            procurement_method TEXT,
+            procurement_method_details TEXT,
+            main_category TEXT,
+            tender_amount DOUBLE PRECISION,
+            tender_currency TEXT,
+            awarded_amount DOUBLE PRECISION,
+            awarded_currency TEXT,
+            contracted_amount DOUBLE PRECISION,
+            amount DOUBLE PRECISION,
+            currency TEXT,
+            tender_start TEXT,
+            tender_end TEXT,
+            award_date TEXT,
+            contract_date TEXT,
+            suppliers TEXT,
+            supplier_count BIGINT NOT NULL,
+            tenderer_count BIGINT NOT NULL,
+            award_count BIGINT NOT NULL,
+            contract_count BIGINT NOT NULL,
+            classifications TEXT,
+            compiled_at TEXT NOT NULL
+        );
+        CREATE INDEX records_date ON records (date, ocid);
+        CREATE INDEX records_buyer ON records (buyer_id, date);
+        CREATE INDEX records_method ON records (procurement_method);
+        CREATE INDEX records_status ON records (status);
+        CREATE INDEX records_category ON records (main_category);
+        CREATE INDEX records_amount ON records (amount);
+        CREATE VIRTUAL TABLE records_fts USING fts5 (
+            body, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2'
+        );
+        CREATE TABLE process_parties (
+            ocid TEXT NOT NULL,
+            org_id TEXT NOT NULL,
+            role TEXT NOT NULL,
+            name TEXT NOT NULL,
+            amount DOUBLE PRECISION,
+            currency TEXT,
+            PRIMARY KEY (ocid, org_id, role)
+        );
+        CREATE INDEX process_parties_org ON process_parties (org_id, role);
+        CREATE TABLE organisations (
+            org_id TEXT PRIMARY KEY,
+            name TEXT NOT NULL
+        );
+        CREATE TABLE tokens (
+            token_id TEXT PRIMARY KEY,
+            token_hash TEXT NOT NULL UNIQUE,
+            publisher TEXT NOT NULL,
+            ocid_prefix TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            revoked_at TEXT
+        );
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
+        INSERT INTO meta (key, value) VALUES ('data_version', 1);
+        DELETE FROM compile_errors;
+        INSERT INTO dirty (ocid) SELECT DISTINCT ocid FROM releases WHERE true ON CONFLICT (ocid) DO NOTHING",
+        postgres: Some(
+            "DROP TABLE records;
+        CREATE TABLE records (
+            ocid TEXT PRIMARY KEY,
+            compiled TEXT NOT NULL,
+            release_count BIGINT NOT NULL,
+            date TEXT NOT NULL,
+            title TEXT,
+            description TEXT,
+            buyer_id TEXT,
+            buyer_name TEXT,
+            procuring_entity_id TEXT,
+            procuring_entity_name TEXT,
+            status TEXT,
+            procurement_method TEXT,
+            procurement_method_details TEXT,
+            main_category TEXT,
+            tender_amount DOUBLE PRECISION,
+            tender_currency TEXT,
+            awarded_amount DOUBLE PRECISION,
+            awarded_currency TEXT,
+            contracted_amount DOUBLE PRECISION,
+            amount DOUBLE PRECISION,
+            currency TEXT,
+            tender_start TEXT,
+            tender_end TEXT,
+            award_date TEXT,
+            contract_date TEXT,
+            suppliers TEXT,
+            supplier_count BIGINT NOT NULL,
+            tenderer_count BIGINT NOT NULL,
+            award_count BIGINT NOT NULL,
+            contract_count BIGINT NOT NULL,
+            classifications TEXT,
+            compiled_at TEXT NOT NULL,
+            search TSVECTOR NOT NULL
+        );
+        CREATE INDEX records_date ON records (date, ocid);
+        CREATE INDEX records_buyer ON records (buyer_id, date);
+        CREATE INDEX records_method ON records (procurement_method);
+        CREATE INDEX records_status ON records (status);
+        CREATE INDEX records_category ON records (main_category);
+        CREATE INDEX records_amount ON records (amount);
+        CREATE INDEX records_search ON records USING GIN (search);
+        CREATE TABLE process_parties (
+            ocid TEXT NOT NULL,
+            org_id TEXT NOT NULL,
+            role TEXT NOT NULL,
+            name TEXT NOT NULL,
+            amount DOUBLE PRECISION,
+            currency TEXT,
+            PRIMARY KEY (ocid, org_id, role)
+        );
+        CREATE INDEX process_parties_org ON process_parties (org_id, role);
+        CREATE TABLE organisations (
+            org_id TEXT PRIMARY KEY,
+            name TEXT NOT NULL
+        );
+        CREATE TABLE tokens (
+            token_id TEXT PRIMARY KEY,
+            token_hash TEXT NOT NULL UNIQUE,
+            publisher TEXT NOT NULL,
+            ocid_prefix TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            revoked_at TEXT
+        );
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
+        INSERT INTO meta (key, value) VALUES ('data_version', 1);
+        DELETE FROM compile_errors;
+        INSERT INTO dirty (ocid) SELECT DISTINCT ocid FROM releases ON CONFLICT (ocid) DO NOTHING",
+        ),
+    },
+];
 
-/// Why a release went to quarantine.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Quarantined {
-    pub ocid: String,
-    pub reason: String,
-    pub message: String,
-    pub source_file: String,
-    pub source_line: i64,
-}
+/// The largest number of bound parameters one statement gets: SQLite allows 32,766, PostgreSQL 65,535.
+const MAX_PARAMS: usize = 30_000;
 
-fn now() -> String {
+pub(crate) fn now() -> String {
     // RFC 3339 in UTC from the system clock, without a date crate.
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -151,9 +293,33 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
     let digest = Sha256::digest(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        out.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+        out.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
+    }
+    out
+}
+
+/// `?, ?, ?` for `n` parameters.
+pub(crate) fn placeholders(n: usize) -> String {
+    let mut s = String::with_capacity(n * 3);
+    for i in 0..n {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        s.push('?');
+    }
+    s
+}
+
+/// `(?, ?), (?, ?)` for `rows` rows of `cols` parameters.
+pub(crate) fn row_placeholders(rows: usize, cols: usize) -> String {
+    let one = format!("({})", placeholders(cols));
+    vec![one; rows].join(", ")
 }
 
 impl Store {
@@ -171,20 +337,37 @@ impl Store {
             Backend::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
             _ => url.to_owned(),
         };
+        let options: AnyConnectOptions =
+            url.parse().map_err(|_| StoreError::BadUrl(url.clone()))?;
         let pool = AnyPoolOptions::new()
-            .max_connections(if backend == Backend::Sqlite { 1 } else { 8 })
-            .connect(&url)
+            // SQLite in WAL mode: any number of readers beside one writer.
+            .max_connections(if backend == Backend::Sqlite { 4 } else { 10 })
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // NORMAL is safe with WAL (a crash loses no committed transaction's
+                        // consistency); the busy timeout lets a reader wait out a checkpoint.
+                        for pragma in [
+                            // Releases and compiled records are kilobytes each: bigger pages
+                            // keep them off overflow chains (only takes effect on a new file).
+                            "PRAGMA page_size=16384",
+                            "PRAGMA journal_mode=WAL",
+                            "PRAGMA synchronous=NORMAL",
+                            "PRAGMA busy_timeout=10000",
+                            // Checkpoint in fewer, larger steps during bulk ingest (pages of 16 KiB: 64 MiB).
+                            "PRAGMA wal_autocheckpoint=4096",
+                            "PRAGMA cache_size=-65536",
+                            "PRAGMA temp_store=MEMORY",
+                        ] {
+                            sqlx::query(pragma).execute(&mut *conn).await?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
             .await?;
         let store = Store { pool, backend };
-        if backend == Backend::Sqlite {
-            // WAL: readers never wait for the writer; NORMAL sync is safe with WAL.
-            sqlx::query("PRAGMA journal_mode=WAL")
-                .execute(&store.pool)
-                .await?;
-            sqlx::query("PRAGMA synchronous=NORMAL")
-                .execute(&store.pool)
-                .await?;
-        }
         store.migrate().await?;
         Ok(store)
     }
@@ -194,18 +377,19 @@ impl Store {
     }
 
     /// SQL written with `?` placeholders, in the backend's own syntax.
-    fn sql(&self, q: &str) -> String {
-        let q = match self.backend {
-            Backend::Postgres => q.replace("BLOB", "BYTEA"),
-            Backend::Sqlite => q.to_owned(),
-        };
+    pub(crate) fn sql(&self, q: &str) -> String {
         if self.backend == Backend::Sqlite {
-            return q;
+            return q.to_owned();
         }
+        let q = q.replace("BLOB", "BYTEA");
         let mut out = String::with_capacity(q.len() + 8);
         let mut n = 0;
+        let mut in_string = false;
         for c in q.chars() {
-            if c == '?' {
+            if c == '\'' {
+                in_string = !in_string;
+            }
+            if c == '?' && !in_string {
                 n += 1;
                 out.push('$');
                 out.push_str(&n.to_string());
@@ -220,287 +404,30 @@ impl Store {
         sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY)")
             .execute(&self.pool)
             .await?;
-        for (version, script) in MIGRATIONS {
+        for migration in MIGRATIONS {
             let done: Option<AnyRow> =
                 sqlx::query(&self.sql("SELECT version FROM schema_migrations WHERE version = ?"))
-                    .bind(*version)
+                    .bind(migration.version)
                     .fetch_optional(&self.pool)
                     .await?;
             if done.is_some() {
                 continue;
             }
+            let script = match self.backend {
+                Backend::Postgres => migration.postgres.unwrap_or(migration.sqlite),
+                Backend::Sqlite => migration.sqlite,
+            };
             let mut tx = self.pool.begin().await?;
             for statement in self.sql(script).split(';').filter(|s| !s.trim().is_empty()) {
                 sqlx::query(statement).execute(&mut *tx).await?;
             }
             sqlx::query(&self.sql("INSERT INTO schema_migrations (version) VALUES (?)"))
-                .bind(*version)
+                .bind(migration.version)
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
         }
         Ok(())
-    }
-
-    /// Store a batch of releases in one transaction: new ones are kept and their
-    /// ocids marked for compiling; exact repeats change nothing; anything that
-    /// cannot be kept goes to quarantine with its reason.
-    ///
-    /// Read errors (malformed JSON the reader could not cut into a release) are
-    /// quarantined too, with their place and message; their bytes are not known.
-    pub async fn ingest(&self, batch: Vec<Event>) -> Result<IngestSummary, StoreError> {
-        let received = now();
-        let mut summary = IngestSummary::default();
-        let mut tx = self.pool.begin().await?;
-        for event in batch {
-            let item = match event {
-                Event::Item(item) => item,
-                Event::Error(e) => {
-                    // The reader could not cut out a release: its bytes are unknown.
-                    let message = e.to_string();
-                    let held = Held {
-                        hash: sha256_hex(message.as_bytes()),
-                        raw: &[],
-                        source_file: e.source.to_string(),
-                        line: e.line as i64,
-                        received: &received,
-                    };
-                    let reason = format!("read.{}", e.kind.code());
-                    summary.quarantined += self
-                        .quarantine(&mut tx, &held, "", &reason, &message)
-                        .await?;
-                    continue;
-                }
-                Event::Package(_) => continue,
-            };
-            let held = Held {
-                hash: sha256_hex(&item.raw),
-                raw: &item.raw,
-                source_file: item.source.to_string(),
-                line: item.line as i64,
-                received: &received,
-            };
-            let value = match item.parse() {
-                Ok(v) => v,
-                Err(e) => {
-                    let message = e.to_string();
-                    summary.quarantined += self
-                        .quarantine(&mut tx, &held, "", "read.json-syntax", &message)
-                        .await?;
-                    continue;
-                }
-            };
-            let ocid = value.get("ocid").and_then(Value::as_str);
-            let id = value.get("id").map(|v| match v {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            });
-            let date = value.get("date").and_then(Value::as_str);
-            let (reason, message) = match (ocid, &id, date) {
-                (None, _, _) => ("no-ocid", "release has no `ocid` (a string); it cannot be grouped"),
-                (_, None, _) => ("no-id", "release has no `id`; it cannot be told apart from the process's other releases"),
-                (_, _, None) => ("no-date", "release has no `date` (a string); it cannot be put in order for compiling"),
-                _ => ("", ""),
-            };
-            if !reason.is_empty() {
-                summary.quarantined += self
-                    .quarantine(&mut tx, &held, ocid.unwrap_or(""), reason, message)
-                    .await?;
-                continue;
-            }
-            let (Some(ocid), Some(id)) = (ocid, id) else {
-                continue;
-            };
-            let version = item
-                .package
-                .as_ref()
-                .and_then(|p: &Arc<PackageInfo>| p.version.clone());
-            let inserted = sqlx::query(&self.sql(
-                "INSERT INTO releases (ocid, release_id, release_date, package_version, content_hash, raw, source_file, source_line, received_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ocid, release_id) DO NOTHING",
-            ))
-            .bind(ocid)
-            .bind(&id)
-            .bind(date)
-            .bind(version)
-            .bind(&held.hash)
-            .bind(item.raw.clone())
-            .bind(&held.source_file)
-            .bind(held.line)
-            .bind(&received)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if inserted == 1 {
-                summary.new += 1;
-                sqlx::query(
-                    &self.sql("INSERT INTO dirty (ocid) VALUES (?) ON CONFLICT (ocid) DO NOTHING"),
-                )
-                .bind(ocid)
-                .execute(&mut *tx)
-                .await?;
-                continue;
-            }
-            let existing: String = sqlx::query(
-                &self.sql("SELECT content_hash FROM releases WHERE ocid = ? AND release_id = ?"),
-            )
-            .bind(ocid)
-            .bind(&id)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
-            if existing == held.hash {
-                summary.unchanged += 1;
-            } else {
-                let message = format!(
-                    "release {id:?} of {ocid} was already received with other content; this version is kept here, not merged"
-                );
-                summary.quarantined += self
-                    .quarantine(&mut tx, &held, ocid, "conflict", &message)
-                    .await?;
-            }
-        }
-        tx.commit().await?;
-        Ok(summary)
-    }
-
-    async fn quarantine(
-        &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-        held: &Held<'_>,
-        ocid: &str,
-        reason: &str,
-        message: &str,
-    ) -> Result<u64, StoreError> {
-        let n = sqlx::query(&self.sql(
-            "INSERT INTO quarantine (ocid, content_hash, reason, message, raw, source_file, source_line, received_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ocid, content_hash, reason) DO NOTHING",
-        ))
-        .bind(ocid)
-        .bind(&held.hash)
-        .bind(reason)
-        .bind(message)
-        .bind(held.raw.to_vec())
-        .bind(&held.source_file)
-        .bind(held.line)
-        .bind(held.received)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
-        Ok(n)
-    }
-
-    /// Compile every process whose releases changed. Returns how many were compiled.
-    pub async fn compile_dirty(&self, rules: &MergeRules) -> Result<u64, StoreError> {
-        let mut compiled = 0;
-        loop {
-            let ocids: Vec<String> =
-                sqlx::query(&self.sql("SELECT ocid FROM dirty ORDER BY ocid LIMIT ?"))
-                    .bind(500i64)
-                    .fetch_all(&self.pool)
-                    .await?
-                    .iter()
-                    .map(|r| r.try_get::<String, _>(0))
-                    .collect::<Result<_, _>>()?;
-            if ocids.is_empty() {
-                return Ok(compiled);
-            }
-            // One query for the whole chunk: a round trip per process was most of the time.
-            let placeholders = vec!["?"; ocids.len()].join(", ");
-            let select = self.sql(&format!(
-                "SELECT ocid, raw, package_version FROM releases WHERE ocid IN ({placeholders})
-                 ORDER BY ocid, received_at, source_file, source_line"
-            ));
-            let mut query = sqlx::query(&select);
-            for ocid in &ocids {
-                query = query.bind(ocid);
-            }
-            let rows = query.fetch_all(&self.pool).await?;
-            let mut groups: Vec<(String, Vec<StoredRelease>)> = Vec::with_capacity(ocids.len());
-            for r in rows {
-                let ocid: String = r.try_get(0)?;
-                let release = (
-                    r.try_get::<Vec<u8>, _>(1)?,
-                    r.try_get::<Option<String>, _>(2)?,
-                );
-                match groups.last_mut() {
-                    Some((o, releases)) if *o == ocid => releases.push(release),
-                    _ => groups.push((ocid, vec![release])),
-                }
-            }
-            // A dirty process whose releases are all gone still has to leave the dirty list.
-            for ocid in &ocids {
-                if !groups.iter().any(|(o, _)| o == ocid) {
-                    groups.push((ocid.clone(), Vec::new()));
-                }
-            }
-            // Merging is CPU work: spread it over every core, outside the async runtime's threads.
-            let results = tokio::task::block_in_place(|| {
-                use rayon::prelude::*;
-                groups
-                    .into_par_iter()
-                    .map(|(ocid, releases)| {
-                        let refs: Vec<(&[u8], Option<&str>)> = releases
-                            .iter()
-                            .map(|(r, v)| (r.as_slice(), v.as_deref()))
-                            .collect();
-                        let n = releases.len() as i64;
-                        (ocid, n, compile_process(&refs, rules))
-                    })
-                    .collect::<Vec<_>>()
-            });
-            let at = now();
-            let mut tx = self.pool.begin().await?;
-            for (ocid, n, result) in results {
-                match result {
-                    _ if n == 0 => {}
-                    Ok(p) => {
-                        let c: Value = serde_json::from_slice(&p.compiled).unwrap_or(Value::Null);
-                        let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
-                        sqlx::query(&self.sql(
-                            "INSERT INTO records (ocid, compiled, versioned, release_count, buyer_id, buyer_name, title, tender_status, procurement_method, compiled_at)
-                             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                             ON CONFLICT (ocid) DO UPDATE SET compiled = excluded.compiled, versioned = excluded.versioned,
-                               release_count = excluded.release_count, buyer_id = excluded.buyer_id, buyer_name = excluded.buyer_name,
-                               title = excluded.title, tender_status = excluded.tender_status,
-                               procurement_method = excluded.procurement_method, compiled_at = excluded.compiled_at",
-                        ))
-                        .bind(&ocid)
-                        .bind(String::from_utf8_lossy(&p.compiled).into_owned())
-                        .bind(String::from_utf8_lossy(&p.versioned).into_owned())
-                        .bind(n)
-                        .bind(text(c.pointer("/buyer/id")))
-                        .bind(text(c.pointer("/buyer/name")))
-                        .bind(text(c.pointer("/tender/title")))
-                        .bind(text(c.pointer("/tender/status")))
-                        .bind(text(c.pointer("/tender/procurementMethod")))
-                        .bind(&at)
-                        .execute(&mut *tx)
-                        .await?;
-                        sqlx::query(&self.sql("DELETE FROM compile_errors WHERE ocid = ?"))
-                            .bind(&ocid)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                    Err(e) => {
-                        sqlx::query(&self.sql(
-                            "INSERT INTO compile_errors (ocid, message) VALUES (?, ?)
-                             ON CONFLICT (ocid) DO UPDATE SET message = excluded.message",
-                        ))
-                        .bind(&ocid)
-                        .bind(e.to_string())
-                        .execute(&mut *tx)
-                        .await?;
-                    }
-                }
-                sqlx::query(&self.sql("DELETE FROM dirty WHERE ocid = ?"))
-                    .bind(&ocid)
-                    .execute(&mut *tx)
-                    .await?;
-                compiled += 1;
-            }
-            tx.commit().await?;
-        }
     }
 
     async fn count(&self, table: &str) -> Result<i64, StoreError> {
@@ -520,35 +447,20 @@ impl Store {
         ])
     }
 
-    /// The compiled release of a process.
-    pub async fn compiled(&self, ocid: &str) -> Result<Option<Value>, StoreError> {
-        let row = sqlx::query(&self.sql("SELECT compiled FROM records WHERE ocid = ?"))
-            .bind(ocid)
+    /// A number that changes whenever the published data changes: the bulk downloads' ETag.
+    pub async fn data_version(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT value FROM meta WHERE key = 'data_version'")
             .fetch_optional(&self.pool)
             .await?;
         Ok(match row {
-            Some(r) => serde_json::from_str(&r.try_get::<String, _>(0)?).ok(),
-            None => None,
+            Some(r) => r.try_get(0)?,
+            None => 0,
         })
     }
 
-    /// Everything in quarantine, oldest first.
-    pub async fn quarantined(&self) -> Result<Vec<Quarantined>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT ocid, reason, message, source_file, source_line FROM quarantine ORDER BY received_at, source_file, source_line",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Quarantined {
-                    ocid: r.try_get(0)?,
-                    reason: r.try_get(1)?,
-                    message: r.try_get(2)?,
-                    source_file: r.try_get(3)?,
-                    source_line: r.try_get(4)?,
-                })
-            })
-            .collect()
+    /// Whether the database answers (readiness).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
     }
 }

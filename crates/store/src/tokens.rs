@@ -1,0 +1,117 @@
+//! Publishers' tokens: shown once when made, stored only as a SHA-256 hash.
+
+use sqlx::Row;
+
+use crate::{now, sha256_hex, Store, StoreError};
+
+/// A token as the database knows it (never the secret itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenInfo {
+    pub token_id: String,
+    pub publisher: String,
+    pub ocid_prefix: String,
+    pub created_at: String,
+}
+
+impl TokenInfo {
+    /// Whether this token may write the process `ocid`.
+    pub fn may_write(&self, ocid: &str) -> bool {
+        !self.ocid_prefix.is_empty() && ocid.starts_with(&self.ocid_prefix)
+    }
+}
+
+/// A token just made: the secret is in `token`, and nowhere else.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub token: String,
+    pub info: TokenInfo,
+}
+
+/// 32 random bytes from the operating system, as hex.
+fn random_hex(bytes: usize) -> Result<String, StoreError> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).map_err(|e| StoreError::Invalid {
+        field: "token",
+        message: format!("the operating system gave no random bytes: {e}"),
+    })?;
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+impl Store {
+    /// Make a token for `publisher` that may write processes whose ocid starts with `ocid_prefix`.
+    pub async fn create_token(
+        &self,
+        publisher: &str,
+        ocid_prefix: &str,
+    ) -> Result<NewToken, StoreError> {
+        let publisher = publisher.trim();
+        let ocid_prefix = ocid_prefix.trim();
+        if publisher.is_empty() {
+            return Err(StoreError::Invalid {
+                field: "publisher",
+                message: "a token needs the publisher's name".into(),
+            });
+        }
+        // An ocid prefix is `ocds-` and six characters from the registry; anything
+        // shorter would let one publisher write another's processes.
+        if ocid_prefix.len() < 11 || !ocid_prefix.starts_with("ocds-") {
+            return Err(StoreError::Invalid {
+                field: "ocid_prefix",
+                message: format!(
+                    "{ocid_prefix:?} is not an ocid prefix: it starts with `ocds-` and its registered six characters, e.g. `ocds-abc123`"
+                ),
+            });
+        }
+        let token_id = random_hex(6)?;
+        let token = format!("tuw_{token_id}_{}", random_hex(32)?);
+        let info = TokenInfo {
+            token_id,
+            publisher: publisher.to_owned(),
+            ocid_prefix: ocid_prefix.to_owned(),
+            created_at: now(),
+        };
+        sqlx::query(&self.sql(
+            "INSERT INTO tokens (token_id, token_hash, publisher, ocid_prefix, created_at) VALUES (?, ?, ?, ?, ?)",
+        ))
+        .bind(&info.token_id)
+        .bind(sha256_hex(token.as_bytes()))
+        .bind(&info.publisher)
+        .bind(&info.ocid_prefix)
+        .bind(&info.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(NewToken { token, info })
+    }
+
+    /// The token behind a secret, if it exists and is not revoked.
+    pub async fn token(&self, secret: &str) -> Result<Option<TokenInfo>, StoreError> {
+        let row = sqlx::query(&self.sql(
+            "SELECT token_id, publisher, ocid_prefix, created_at FROM tokens WHERE token_hash = ? AND revoked_at IS NULL",
+        ))
+        .bind(sha256_hex(secret.as_bytes()))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(TokenInfo {
+                token_id: r.try_get(0)?,
+                publisher: r.try_get(1)?,
+                ocid_prefix: r.try_get(2)?,
+                created_at: r.try_get(3)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Revoke a token by its id (the part after `tuw_`). Returns whether it existed.
+    pub async fn revoke_token(&self, token_id: &str) -> Result<bool, StoreError> {
+        let n = sqlx::query(
+            &self.sql("UPDATE tokens SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL"),
+        )
+        .bind(now())
+        .bind(token_id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n == 1)
+    }
+}

@@ -3,7 +3,8 @@
 #
 # The store's tests run against SQLite and PostgreSQL alike: this script starts a
 # throwaway PostgreSQL server (installing the Debian package if it is missing) on a
-# free port in a temporary directory, and stops it on exit.
+# free port in a temporary directory, and stops it on exit. The browser tests need
+# Chromium, ChromeDriver and axe-core: setup_browser installs them when missing.
 #
 # Release mode: the golden tests compile and validate real datasets (tens of MB), which
 # takes seconds optimised and minutes in a debug build.
@@ -48,5 +49,30 @@ stop_postgres() {
   rm -rf "$PGTMP"
 }
 
+# The browser tests (crates/cli/tests/browser.rs) drive Debian's Chromium through
+# chromedriver and check every page with axe-core, pinned in scripts/browser-tools.
+# browser.rs fails when these variables are missing (unless TUWHERA_SKIP_BROWSER=1), so
+# that a run which skipped this step cannot pass without having checked the pages.
+setup_browser() {
+  if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+    echo "test.sh: installing Chromium and ChromeDriver (Debian packages chromium, chromium-driver)" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2 && apt-get install -y -qq chromium chromium-driver >&2
+    [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] || {
+      echo "test.sh: could not install chromium and chromium-driver" >&2
+      exit 1
+    }
+  fi
+  if [ ! -f scripts/browser-tools/node_modules/axe-core/axe.min.js ]; then
+    echo "test.sh: installing axe-core (npm ci in scripts/browser-tools)" >&2
+    (cd scripts/browser-tools && npm ci --silent --no-audit --no-fund) >&2
+  fi
+  export TUWHERA_AXE_JS="$PWD/scripts/browser-tools/node_modules/axe-core/axe.min.js"
+  export TUWHERA_CHROMEDRIVER=/usr/bin/chromedriver
+  export TUWHERA_CHROMIUM=/usr/bin/chromium
+  export TUWHERA_SCREENSHOTS="$PWD/target/screenshots"
+}
+
 start_postgres
+setup_browser
 cargo test --workspace --release --locked "$@"

@@ -20,6 +20,12 @@ pub struct IngestArgs {
     database: String,
 }
 
+impl IngestArgs {
+    pub fn new(files: Vec<PathBuf>, database: String) -> IngestArgs {
+        IngestArgs { files, database }
+    }
+}
+
 /// Releases per transaction: big enough to be fast, small enough that a crash loses little work.
 const BATCH: usize = 1000;
 

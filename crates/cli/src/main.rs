@@ -2,6 +2,7 @@
 
 mod ingest;
 mod ocds;
+mod serve;
 
 // The merge and parse paths allocate many small objects; mimalloc is markedly faster there than glibc malloc.
 #[global_allocator]
@@ -30,6 +31,16 @@ enum Command {
         after_help = "Examples:\n  tuwhera ingest data/ocds/real-examples/moldova/releases/*.json\n  tuwhera ingest --database postgres://localhost/tuwhera releases.jsonl.gz\n\nIngesting the same file twice changes nothing. Releases that cannot be kept go to the quarantine, with their reasons.\nExit status: 0 all kept, 1 some quarantined, 2 usage, I/O or database failure."
     )]
     Ingest(ingest::IngestArgs),
+    /// Serve the platform over HTTP: the JSON API, its OpenAPI document, the web pages and the downloads.
+    #[command(
+        after_help = "Examples:\n  tuwhera serve\n  tuwhera serve --database postgres://localhost/tuwhera --bind 0.0.0.0:8080\n\nThe first line printed is the address. Logs go to stderr; set TUWHERA_LOG=info for one line per request."
+    )]
+    Serve(serve::ServeArgs),
+    /// Try the platform: ingest the bundled sample data into an embedded database and serve it.
+    Demo(serve::DemoArgs),
+    /// Manage publishers' tokens for POST /api/v1/releases.
+    #[command(subcommand)]
+    Token(serve::TokenCommand),
 }
 
 /// Exit codes: 0 clean, 1 the data had errors, 2 usage or I/O failure.
@@ -61,6 +72,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Ocds(cmd) => ocds::run(cmd),
         Command::Ingest(args) => ingest::run(args),
+        Command::Serve(args) => serve::serve(args),
+        Command::Demo(args) => serve::demo(args),
+        Command::Token(cmd) => serve::token(cmd),
     };
     match result {
         Ok(code) => ExitCode::from(code),

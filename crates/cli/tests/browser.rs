@@ -82,8 +82,11 @@ return {
 };
 "#;
 
+/// The workspace root, without `..`: the process pages show each release's file as
+/// it was given to the ingest.
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    root.canonicalize().unwrap_or(root)
 }
 
 struct Tools {

@@ -31,6 +31,7 @@ pub struct Role {
 pub struct Summary {
     pub title: Option<String>,
     pub description: Option<String>,
+    /// The buyer; where the release names none, the procuring entity.
     pub buyer: Option<OrgRef>,
     pub procuring_entity: Option<OrgRef>,
     pub status: Option<String>,
@@ -130,6 +131,20 @@ impl<'a> Parties<'a> {
         Some(OrgRef { id, name })
     }
 
+    /// A reference whose id names no party, resolved to the one party that plays
+    /// `role` (some publishers write the bare number in the reference and the
+    /// prefixed id in the parties list: DGCP's `545` for `DO-UC-545`).
+    fn resolve_in_role(&self, reference: &Value, role: &str) -> Option<OrgRef> {
+        let id = text(reference.get("id"));
+        if id.as_deref().and_then(|id| self.by_id(id)).is_none() {
+            let mut in_role = self.list.iter().filter(|p| has_role(p, role));
+            if let (Some(only), None) = (in_role.next(), in_role.next()) {
+                return Self::org_of_party(only);
+            }
+        }
+        self.resolve(reference)
+    }
+
     /// An organisation reference (`{id, name}`) resolved through the parties list.
     fn resolve(&self, reference: &Value) -> Option<OrgRef> {
         let id = text(reference.get("id"));
@@ -203,7 +218,7 @@ impl Summary {
         }
         s.buyer = compiled
             .get("buyer")
-            .and_then(|b| parties.resolve(b))
+            .and_then(|b| parties.resolve_in_role(b, "buyer"))
             .or_else(|| {
                 parties
                     .list
@@ -212,7 +227,7 @@ impl Summary {
                     .and_then(|p| Parties::org_of_party(p))
             });
         s.procuring_entity = tget("procuringEntity")
-            .and_then(|b| parties.resolve(b))
+            .and_then(|b| parties.resolve_in_role(b, "procuringEntity"))
             .or_else(|| {
                 parties
                     .list
@@ -220,6 +235,11 @@ impl Summary {
                     .find(|p| has_role(p, "procuringEntity"))
                     .and_then(|p| Parties::org_of_party(p))
             });
+        if s.buyer.is_none() {
+            // Where a publisher names no buyer, the procuring entity is the public body that
+            // bought: searches by buyer would otherwise miss every process it ran.
+            s.buyer = s.procuring_entity.clone();
+        }
         for t in array(tget("tenderers")) {
             if let Some(org) = parties.resolve(t) {
                 push_unique(&mut s.tenderers, org);
@@ -446,6 +466,25 @@ mod tests {
             .iter()
             .any(|r| r.role == "procuringEntity" && r.org.id == "DO-UC-140"));
         assert!(s.search_text().contains("Coral, SRL"));
+    }
+
+    #[test]
+    fn a_bare_reference_resolves_to_the_party_in_that_role() {
+        // DGCP: the reference says `140`, the party is `DO-UC-140`, and no buyer is named.
+        let c = json!({
+            "parties": [{"id": "DO-UC-140", "name": "Oficina", "roles": ["procuringEntity"]},
+                        {"id": "DO-RPE-1", "name": "Supplier", "roles": ["supplier"]}],
+            "tender": {"procuringEntity": {"id": "140", "name": "Oficina"}}
+        });
+        let s = Summary::of(&c);
+        assert_eq!(
+            s.procuring_entity.as_ref().map(|o| o.id.as_str()),
+            Some("DO-UC-140")
+        );
+        assert_eq!(
+            s.buyer, s.procuring_entity,
+            "no buyer named: the procuring entity bought"
+        );
     }
 
     #[test]

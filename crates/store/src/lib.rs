@@ -356,7 +356,7 @@ impl Store {
                             "PRAGMA busy_timeout=10000",
                             // Checkpoint in fewer, larger steps during bulk ingest (pages of 16 KiB: 64 MiB).
                             "PRAGMA wal_autocheckpoint=4096",
-                            "PRAGMA cache_size=-65536",
+                            "PRAGMA cache_size=-16384",
                             "PRAGMA temp_store=MEMORY",
                         ] {
                             sqlx::query(pragma).execute(&mut *conn).await?;

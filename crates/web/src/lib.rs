@@ -1,0 +1,291 @@
+//! Tuwhera over HTTP: the JSON API under `/api/v1` (documented by the OpenAPI
+//! document at `/api/openapi.json`), server-rendered HTML pages that work
+//! without JavaScript, and the bulk downloads.
+//!
+//! Reading is public. Writing (`POST /api/v1/releases`) needs a publisher's
+//! bearer token, and a token writes only the processes under its ocid prefix.
+//! Every request is bounded: body size, query length, page size and time.
+
+mod api;
+mod downloads;
+mod messages;
+mod pages;
+mod params;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use tokio::sync::Mutex;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use tuwhera_store::Store;
+
+pub use api::ApiDoc;
+pub use messages::Messages;
+
+/// How the server is run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Largest request body accepted (a release package), in bytes.
+    pub max_body: usize,
+    /// Longest a request may take to produce its response.
+    pub timeout: Duration,
+    /// Where generated bulk files (the flattened CSV zip) are kept.
+    pub cache_dir: std::path::PathBuf,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_body: 16 * 1024 * 1024,
+            timeout: Duration::from_secs(30),
+            cache_dir: std::env::temp_dir().join("tuwhera-cache"),
+        }
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub messages: Arc<Messages>,
+    /// Writes (publishing, compiling) go one at a time, so that a process
+    /// compiled for one request is never unmarked while another is adding to it.
+    pub write_lock: Arc<Mutex<()>>,
+    /// One flattened zip is built at a time; others wait for it.
+    pub build_lock: Arc<Mutex<()>>,
+    cache: Arc<std::sync::Mutex<Cache>>,
+}
+
+/// Search results and counts, kept until the data changes. The data changes
+/// only when something is ingested, and every change bumps the store's data
+/// version, so a cached answer is never stale; the same searches (a buyer's
+/// processes, the front page's counts) are asked for again and again.
+#[derive(Default)]
+struct Cache {
+    version: i64,
+    searches: std::collections::HashMap<String, Arc<tuwhera_store::SearchPage>>,
+    stats: Option<tuwhera_store::Stats>,
+}
+
+/// Searches kept at most: the cache is emptied when it would grow past this.
+const CACHED_SEARCHES: usize = 4096;
+
+impl AppState {
+    pub fn new(store: Store, config: Config) -> AppState {
+        AppState {
+            store,
+            config: Arc::new(config),
+            messages: Arc::new(Messages::english()),
+            write_lock: Arc::new(Mutex::new(())),
+            build_lock: Arc::new(Mutex::new(())),
+            cache: Arc::new(std::sync::Mutex::new(Cache::default())),
+        }
+    }
+
+    /// The cache, emptied first if the data changed since it was filled.
+    async fn fresh_cache(&self) -> Result<std::sync::MutexGuard<'_, Cache>, ApiError> {
+        let version = self.store.data_version().await?;
+        let mut cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cache.version != version {
+            *cache = Cache {
+                version,
+                ..Cache::default()
+            };
+        }
+        Ok(cache)
+    }
+
+    /// A search, from the cache when the same one was run on the same data.
+    pub async fn search(
+        &self,
+        query: &tuwhera_store::SearchQuery,
+    ) -> Result<Arc<tuwhera_store::SearchPage>, ApiError> {
+        let key = format!("{query:?}");
+        if let Some(hit) = self.fresh_cache().await?.searches.get(&key) {
+            return Ok(hit.clone());
+        }
+        let page = Arc::new(self.store.search(query).await?);
+        let mut cache = self.fresh_cache().await?;
+        if cache.searches.len() >= CACHED_SEARCHES {
+            cache.searches.clear();
+        }
+        cache.searches.insert(key, page.clone());
+        Ok(page)
+    }
+
+    /// The home page's counts, cached like searches.
+    pub async fn stats(&self) -> Result<tuwhera_store::Stats, ApiError> {
+        if let Some(s) = self.fresh_cache().await?.stats {
+            return Ok(s);
+        }
+        let stats = self.store.stats().await?;
+        self.fresh_cache().await?.stats = Some(stats);
+        Ok(stats)
+    }
+}
+
+/// An API error: `{"error": code, "message": text, "field": where}` with its status.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ApiError {
+    /// A stable code a program can match on.
+    pub error: String,
+    /// What went wrong, for a person.
+    pub message: String,
+    /// The parameter or field at fault, if one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub status: u16,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, error: &str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            error: error.to_owned(),
+            message: message.into(),
+            field: None,
+            status: status.as_u16(),
+        }
+    }
+
+    pub fn invalid(field: &str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            field: Some(field.to_owned()),
+            ..ApiError::new(StatusCode::BAD_REQUEST, "invalid-parameter", message)
+        }
+    }
+
+    pub fn not_found(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not-found", message)
+    }
+}
+
+impl From<tuwhera_store::StoreError> for ApiError {
+    fn from(e: tuwhera_store::StoreError) -> ApiError {
+        match e {
+            tuwhera_store::StoreError::Invalid { field, message } => {
+                ApiError::invalid(field, message)
+            }
+            other => {
+                // The details stay in the server's log: they can name tables and queries.
+                tracing::error!(error = %other, "database error");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "the server could not answer; try again later",
+                )
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, axum::Json(&self)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"tuwhera\""),
+            );
+        }
+        response
+    }
+}
+
+/// The whole application: API, pages, downloads, with security headers and limits on every response.
+pub fn router(state: AppState) -> Router {
+    let timeout = state.config.timeout;
+    let security = [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            // No scripts at all: every page works without them.
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (
+            header::HeaderName::from_static("permissions-policy"),
+            "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+        ),
+        (
+            header::HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ),
+    ];
+    let mut app = Router::new()
+        .merge(api::routes())
+        .merge(downloads::routes())
+        .merge(pages::routes())
+        .fallback(pages::not_found)
+        .with_state(state)
+        // Only publishing reads a body, and it enforces `max_body` itself (with a JSON
+        // 413): a GET's body is never read.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ));
+    for (name, value) in security {
+        app = app.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ));
+    }
+    app.layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// Serve on `listener` until the process is stopped (Ctrl-C or SIGTERM).
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
+
+/// Percent-encode one path segment (ocids and organisation ids may hold spaces and slashes).
+pub fn segment(s: &str) -> String {
+    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(s, SEGMENT).to_string()
+}

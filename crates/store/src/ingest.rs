@@ -51,6 +51,8 @@ enum Verdict {
         id: String,
         date: String,
         version: Option<String>,
+        /// The release's tags, space-separated.
+        tag: Option<String>,
     },
     Quarantine {
         ocid: String,
@@ -116,6 +118,19 @@ fn examine(event: Event) -> Option<Received> {
                     id,
                     date: date.to_owned(),
                     version: item.package.as_ref().and_then(|p| p.version.clone()),
+                    // Empty when the release has no tags: NULL is kept for "not extracted".
+                    tag: Some(
+                        value
+                            .get("tag")
+                            .and_then(Value::as_array)
+                            .map(|tags| {
+                                tags.iter()
+                                    .filter_map(Value::as_str)
+                                    .collect::<Vec<_>>()
+                                    .join(" ")
+                            })
+                            .unwrap_or_default(),
+                    ),
                 },
             }
         }
@@ -242,10 +257,10 @@ impl Store {
             }
         }
 
-        const RELEASE_COLS: usize = 9;
+        const RELEASE_COLS: usize = 10;
         for chunk in keep.chunks(MAX_PARAMS / RELEASE_COLS) {
             let insert = self.sql(&format!(
-                "INSERT INTO releases (ocid, release_id, release_date, package_version, content_hash, raw, source_file, source_line, received_at)
+                "INSERT INTO releases (ocid, release_id, release_date, package_version, content_hash, raw, source_file, source_line, received_at, tag)
                  VALUES {} ON CONFLICT (ocid, release_id) DO NOTHING",
                 row_placeholders(chunk.len(), RELEASE_COLS)
             ));
@@ -256,6 +271,7 @@ impl Store {
                     id,
                     date,
                     version,
+                    tag,
                 } = &item.verdict
                 else {
                     continue;
@@ -269,7 +285,8 @@ impl Store {
                     .bind(item.raw.as_slice())
                     .bind(item.source_file.as_str())
                     .bind(item.line)
-                    .bind(received_at.as_str());
+                    .bind(received_at.as_str())
+                    .bind(tag.as_deref());
             }
             summary.new += q.execute(&mut *tx).await?.rows_affected();
         }

@@ -272,6 +272,12 @@ const MIGRATIONS: &[Migration] = &[
             END $$",
         ),
     },
+    // A release's tags, so that a process's timeline is listed without reading every release.
+    Migration {
+        version: 4,
+        sqlite: "ALTER TABLE releases ADD COLUMN tag TEXT",
+        postgres: None,
+    },
 ];
 
 /// The largest number of bound parameters one statement gets: SQLite allows 32,766, PostgreSQL 65,535.

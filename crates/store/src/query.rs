@@ -176,6 +176,9 @@ pub struct ReleaseRow {
     pub source_line: i64,
     pub received_at: String,
     pub content_hash: String,
+    /// Space-separated tags, as stored at ingest (absent for releases stored before tags were).
+    pub tag: Option<String>,
+    /// The bytes as received; empty from [`Store::release_list`].
     pub raw: Vec<u8>,
 }
 
@@ -512,10 +515,25 @@ impl Store {
 
     /// A process's releases as received, oldest first.
     pub async fn releases(&self, ocid: &str) -> Result<Vec<ReleaseRow>, StoreError> {
-        let rows = sqlx::query(&self.sql(
-            "SELECT release_id, release_date, package_version, source_file, source_line, received_at, content_hash, raw
-             FROM releases WHERE ocid = ? ORDER BY release_date, received_at, source_file, source_line",
-        ))
+        self.release_rows(ocid, true).await
+    }
+
+    /// A process's releases without their bytes (for a timeline): the bytes are
+    /// read only for a release stored before tags were kept.
+    pub async fn release_list(&self, ocid: &str) -> Result<Vec<ReleaseRow>, StoreError> {
+        self.release_rows(ocid, false).await
+    }
+
+    async fn release_rows(&self, ocid: &str, raw: bool) -> Result<Vec<ReleaseRow>, StoreError> {
+        let raw_column = if raw {
+            "raw"
+        } else {
+            "CASE WHEN tag IS NULL THEN raw ELSE NULL END"
+        };
+        let rows = sqlx::query(&self.sql(&format!(
+            "SELECT release_id, release_date, package_version, source_file, source_line, received_at, content_hash, tag, {raw_column}
+             FROM releases WHERE ocid = ? ORDER BY release_date, received_at, source_file, source_line"
+        )))
         .bind(ocid)
         .fetch_all(&self.pool)
         .await?;
@@ -529,7 +547,8 @@ impl Store {
                     source_line: r.try_get(4)?,
                     received_at: r.try_get(5)?,
                     content_hash: r.try_get(6)?,
-                    raw: r.try_get(7)?,
+                    tag: r.try_get(7)?,
+                    raw: r.try_get::<Option<Vec<u8>>, _>(8)?.unwrap_or_default(),
                 })
             })
             .collect()

@@ -330,14 +330,21 @@ fn no_process(ocid: &str) -> ApiError {
 pub fn release_infos(rows: &[tuwhera_store::ReleaseRow]) -> Vec<ReleaseInfo> {
     rows.iter()
         .map(|r| {
-            let tag = serde_json::from_slice::<Value>(&r.raw)
-                .ok()
-                .and_then(|v| v.get("tag").cloned())
-                .and_then(|t| t.as_array().cloned())
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|t| t.as_str().map(str::to_owned))
-                        .collect()
+            let stored = r
+                .tag
+                .as_deref()
+                .map(|t| t.split_whitespace().map(str::to_owned).collect::<Vec<_>>());
+            let tag = stored
+                .or_else(|| {
+                    serde_json::from_slice::<Value>(&r.raw)
+                        .ok()
+                        .and_then(|v| v.get("tag").cloned())
+                        .and_then(|t| t.as_array().cloned())
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|t| t.as_str().map(str::to_owned))
+                                .collect()
+                        })
                 })
                 .unwrap_or_default();
             ReleaseInfo {
@@ -383,7 +390,7 @@ pub async fn process(
     let Some((row, compiled)) = state.store.process(&ocid).await? else {
         return Err(no_process(&ocid));
     };
-    let releases = state.store.releases(&ocid).await?;
+    let releases = state.store.release_list(&ocid).await?;
     let parties = state.store.parties(&ocid).await?;
     let enc = segment(&ocid);
     Ok(json(&ProcessResponse {
@@ -498,7 +505,6 @@ pub async fn organisations(
     }
     let role = params::get(&pairs, "role");
     let page = state
-        .store
         .organisations(q, role, limit, params::get(&pairs, "cursor"))
         .await?;
     let next = page.next_cursor.as_ref().map(|c| {
@@ -516,16 +522,16 @@ pub async fn organisations(
     Ok(json(&OrgList {
         results: page
             .results
-            .into_iter()
+            .iter()
             .map(|o| OrgSummary {
                 url: format!("/api/v1/organisations/{}", segment(&o.org_id)),
-                id: o.org_id,
-                name: o.name,
+                id: o.org_id.clone(),
+                name: o.name.clone(),
                 as_buyer: o.as_buyer,
                 as_supplier: o.as_supplier,
             })
             .collect(),
-        next_cursor: page.next_cursor,
+        next_cursor: page.next_cursor.clone(),
         next,
     }))
 }

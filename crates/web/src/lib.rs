@@ -72,6 +72,7 @@ pub struct AppState {
 struct Cache {
     version: i64,
     searches: std::collections::HashMap<String, Arc<tuwhera_store::SearchPage>>,
+    organisations: std::collections::HashMap<String, Arc<tuwhera_store::OrgPage>>,
     stats: Option<tuwhera_store::Stats>,
 }
 
@@ -121,6 +122,27 @@ impl AppState {
             cache.searches.clear();
         }
         cache.searches.insert(key, page.clone());
+        Ok(page)
+    }
+
+    /// A page of organisations, cached like searches.
+    pub async fn organisations(
+        &self,
+        q: Option<&str>,
+        role: Option<&str>,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<Arc<tuwhera_store::OrgPage>, ApiError> {
+        let key = format!("{q:?}|{role:?}|{limit}|{cursor:?}");
+        if let Some(hit) = self.fresh_cache().await?.organisations.get(&key) {
+            return Ok(hit.clone());
+        }
+        let page = Arc::new(self.store.organisations(q, role, limit, cursor).await?);
+        let mut cache = self.fresh_cache().await?;
+        if cache.organisations.len() >= CACHED_SEARCHES {
+            cache.organisations.clear();
+        }
+        cache.organisations.insert(key, page.clone());
         Ok(page)
     }
 

@@ -462,7 +462,7 @@ async fn process(State(state): State<AppState>, Path(ocid): Path<String>) -> Res
         Err(e) => return server_error(m, e.into()),
     };
     let (releases, parties) = match (
-        state.store.releases(&ocid).await,
+        state.store.release_list(&ocid).await,
         state.store.parties(&ocid).await,
     ) {
         (Ok(r), Ok(p)) => (release_infos(&r), party_roles(p)),
@@ -683,12 +683,11 @@ async fn organisations(State(state): State<AppState>, RawQuery(raw): RawQuery) -
     let q = params::get(&pairs, "q").map(|q| q.chars().take(200).collect::<String>());
     let role = params::get(&pairs, "role");
     let result = state
-        .store
         .organisations(q.as_deref(), role, limit, params::get(&pairs, "cursor"))
         .await;
     let page_data = match result {
         Ok(p) => p,
-        Err(e) => return server_error(m, e.into()),
+        Err(e) => return server_error(m, e),
     };
     let next = page_data.next_cursor.as_ref().map(|c| {
         let mut l: Vec<(&str, String)> = Vec::new();

@@ -207,6 +207,14 @@ async fn every_read_endpoint_answers_as_documented() {
         assert_eq!(p["compiled_release"]["ocid"], ocid);
         assert_eq!(p["compiled_release"]["tag"], json!(["compiled"]));
         assert!(!p["releases"].as_array().expect("releases").is_empty());
+        assert!(
+            p["releases"]
+                .as_array()
+                .expect("releases")
+                .iter()
+                .all(|r| r["tag"].as_array().is_some_and(|t| !t.is_empty())),
+            "every Jalisco release is tagged, and the timeline shows it"
+        );
         assert!(p["parties"].as_array().is_some_and(|a| !a.is_empty()));
         let v = app
             .api(

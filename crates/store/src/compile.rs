@@ -40,16 +40,18 @@ impl Store {
             let mut any = false;
             loop {
                 let t0 = std::time::Instant::now();
-                let ocids: Vec<String> = sqlx::query(
-                    &self.sql("SELECT ocid FROM dirty WHERE ocid > ? ORDER BY ocid LIMIT ?"),
+                let marked: Vec<(String, i64)> = sqlx::query(
+                    &self.sql("SELECT ocid, mark FROM dirty WHERE ocid > ? ORDER BY ocid LIMIT ?"),
                 )
                 .bind(&after)
                 .bind(CHUNK as i64)
                 .fetch_all(&self.pool)
                 .await?
                 .iter()
-                .map(|r| r.try_get::<String, _>(0))
-                .collect::<Result<_, _>>()?;
+                .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?)))
+                .collect::<Result<_, sqlx::Error>>()?;
+                let seen_mark = marked.iter().map(|(_, m)| *m).max().unwrap_or(0);
+                let ocids: Vec<String> = marked.into_iter().map(|(o, _)| o).collect();
                 let Some(last) = ocids.last() else {
                     break;
                 };
@@ -85,7 +87,7 @@ impl Store {
                 compiled += ocids.len() as u64;
                 let store = self.clone();
                 writing = Some(tokio::spawn(async move {
-                    store.write_records(&ocids, results).await
+                    store.write_records(&ocids, seen_mark, results).await
                 }));
             }
             if let Some(w) = writing.take() {
@@ -166,6 +168,7 @@ impl Store {
     async fn write_records(
         &self,
         ocids: &[String],
+        seen_mark: i64,
         results: Vec<(String, Outcome)>,
     ) -> Result<(), StoreError> {
         let at = now();
@@ -397,15 +400,17 @@ impl Store {
             }
             q.execute(&mut *tx).await?;
         }
-        for chunk in ocids.chunks(MAX_PARAMS) {
+        // Only the marks this compile saw: one set since (a higher version) stays for the next pass.
+        for chunk in ocids.chunks(MAX_PARAMS - 1) {
             let sql = self.sql(&format!(
-                "DELETE FROM dirty WHERE ocid IN ({})",
+                "DELETE FROM dirty WHERE ocid IN ({}) AND mark <= ?",
                 in_list(chunk.len())
             ));
             let mut q = sqlx::query(&sql);
             for o in chunk {
                 q = q.bind(o.as_str());
             }
+            q = q.bind(seen_mark);
             q.execute(&mut *tx).await?;
         }
         sqlx::query("UPDATE meta SET value = value + 1 WHERE key = 'data_version'")

@@ -290,6 +290,19 @@ impl Store {
             }
             summary.new += q.execute(&mut *tx).await?.rows_affected();
         }
+        // The data version this batch makes, taken before its marks are written. Writers wait
+        // for each other on this row, so every batch committed after a compile read the dirty
+        // marks has a higher version than any mark that compile saw.
+        let mark: i64 = if keep.is_empty() && held.is_empty() {
+            0
+        } else {
+            sqlx::query(
+                "UPDATE meta SET value = value + 1 WHERE key = 'data_version' RETURNING value",
+            )
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?
+        };
         let mut dirty: Vec<&str> = keep
             .iter()
             .filter_map(|r| match &r.verdict {
@@ -299,14 +312,14 @@ impl Store {
             .collect();
         dirty.sort_unstable();
         dirty.dedup();
-        for chunk in dirty.chunks(MAX_PARAMS) {
+        for chunk in dirty.chunks(MAX_PARAMS / 2) {
             let insert = self.sql(&format!(
-                "INSERT INTO dirty (ocid) VALUES {} ON CONFLICT (ocid) DO NOTHING",
-                row_placeholders(chunk.len(), 1)
+                "INSERT INTO dirty (ocid, mark) VALUES {} ON CONFLICT (ocid) DO UPDATE SET mark = excluded.mark",
+                row_placeholders(chunk.len(), 2)
             ));
             let mut q = sqlx::query(&insert);
             for o in chunk {
-                q = q.bind(*o);
+                q = q.bind(*o).bind(mark);
             }
             q.execute(&mut *tx).await?;
         }
@@ -334,11 +347,6 @@ impl Store {
                     .bind(received_at.as_str());
             }
             summary.quarantined += q.execute(&mut *tx).await?.rows_affected();
-        }
-        if summary.new + summary.quarantined > 0 {
-            sqlx::query("UPDATE meta SET value = value + 1 WHERE key = 'data_version'")
-                .execute(&mut *tx)
-                .await?;
         }
         tx.commit().await?;
         Ok(summary)

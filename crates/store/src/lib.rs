@@ -278,6 +278,14 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: "ALTER TABLE releases ADD COLUMN tag TEXT",
         postgres: None,
     },
+    // Each dirty mark remembers the data version of the ingest that set it, so that compiling
+    // clears only the marks it has seen: a process marked again while it was being compiled
+    // (another ingest, another process) stays marked and is compiled again.
+    Migration {
+        version: 5,
+        sqlite: "ALTER TABLE dirty ADD COLUMN mark BIGINT NOT NULL DEFAULT 0",
+        postgres: None,
+    },
 ];
 
 /// The largest number of bound parameters one statement gets: SQLite allows 32,766, PostgreSQL 65,535.

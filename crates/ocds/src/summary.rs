@@ -251,8 +251,21 @@ impl Summary {
         for award in array(compiled.get("awards")) {
             s.award_count += 1;
             let value = award.get("value");
-            let a = amount(value.and_then(|v| v.get("amount")));
-            let currency = text(value.and_then(|v| v.get("currency")));
+            let mut a = amount(value.and_then(|v| v.get("amount")));
+            let mut currency = text(value.and_then(|v| v.get("currency")));
+            if a.is_none() {
+                // An award without a value (DGCP's) is worth what its contracts are.
+                let award_id = text(award.get("id"));
+                for c in array(compiled.get("contracts"))
+                    .filter(|c| award_id.is_some() && text(c.get("awardID")) == award_id)
+                {
+                    let v = c.get("value");
+                    if let Some(x) = amount(v.and_then(|v| v.get("amount"))) {
+                        *a.get_or_insert(0.0) += x;
+                        currency = currency.or_else(|| text(v.and_then(|v| v.get("currency"))));
+                    }
+                }
+            }
             let status = text(award.get("status"));
             // Cancelled and unsuccessful awards were never money given to anyone.
             let counts = !matches!(status.as_deref(), Some("cancelled" | "unsuccessful"));
@@ -485,6 +498,27 @@ mod tests {
             s.buyer, s.procuring_entity,
             "no buyer named: the procuring entity bought"
         );
+    }
+
+    #[test]
+    fn an_award_without_a_value_is_worth_its_contracts() {
+        let c = json!({
+            "parties": [{"id": "S1", "name": "Supplier", "roles": ["supplier"]}],
+            "awards": [{"id": "a1", "status": "active", "suppliers": [{"id": "S1"}]}],
+            "contracts": [{"id": "c1", "awardID": "a1", "value": {"amount": 850, "currency": "DOP"}},
+                          {"id": "c2", "awardID": "other", "value": {"amount": 1, "currency": "DOP"}}]
+        });
+        let s = Summary::of(&c);
+        assert_eq!(
+            (s.awarded_amount, s.awarded_currency.as_deref()),
+            (Some(850.0), Some("DOP"))
+        );
+        let supplier = s
+            .roles
+            .iter()
+            .find(|r| r.role == "supplier")
+            .expect("supplier");
+        assert_eq!(supplier.amount, Some(850.0));
     }
 
     #[test]

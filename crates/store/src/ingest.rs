@@ -61,6 +61,23 @@ enum Verdict {
     },
 }
 
+/// Whether a release date begins `YYYY-MM-DD` with a real month and day: the
+/// rest (time, zone) varies between publishers, but dates that sort as text
+/// must at least start alike.
+fn starts_with_a_date(date: &str) -> bool {
+    let b = date.as_bytes();
+    let two = |i: usize| {
+        (b[i].is_ascii_digit() && b[i + 1].is_ascii_digit())
+            .then(|| (b[i] - b'0') * 10 + (b[i + 1] - b'0'))
+    };
+    b.len() >= 10
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && matches!(two(5), Some(1..=12))
+        && matches!(two(8), Some(1..=31))
+}
+
 /// Parse and hash one item. CPU work, done for a whole batch in parallel.
 fn examine(event: Event) -> Option<Received> {
     let item = match event {
@@ -112,6 +129,11 @@ fn examine(event: Event) -> Option<Received> {
                     o,
                     "no-date",
                     "release has no `date` (a string); it cannot be put in order for compiling".into(),
+                ),
+                (Some(o), Some(_), Some(date)) if !starts_with_a_date(date) => quarantine(
+                    o,
+                    "bad-date",
+                    format!("release `date` {date:?} is not a date (YYYY-MM-DDThh:mm:ssZ); it cannot be put in order for compiling"),
                 ),
                 (Some(o), Some(id), Some(date)) => Verdict::Keep {
                     ocid: o.to_owned(),

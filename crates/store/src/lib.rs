@@ -286,10 +286,22 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: "ALTER TABLE dirty ADD COLUMN mark BIGINT NOT NULL DEFAULT 0",
         postgres: None,
     },
+    // Query columns changed (an award without a value is worth its contracts): every record is
+    // compiled again from its releases by the next ingest or `serve`.
+    Migration {
+        version: 6,
+        sqlite: "INSERT INTO dirty (ocid, mark) SELECT ocid, 0 FROM records WHERE true ON CONFLICT (ocid) DO NOTHING",
+        postgres: Some("INSERT INTO dirty (ocid, mark) SELECT ocid, 0 FROM records ON CONFLICT (ocid) DO NOTHING"),
+    },
 ];
 
 /// The largest number of bound parameters one statement gets: SQLite allows 32,766, PostgreSQL 65,535.
 const MAX_PARAMS: usize = 30_000;
+
+/// The time now, RFC 3339 in UTC (what OCDS dates look like).
+pub fn now_rfc3339() -> String {
+    now()
+}
 
 pub(crate) fn now() -> String {
     // RFC 3339 in UTC from the system clock, without a date crate.

@@ -795,11 +795,13 @@ impl Store {
     /// Stream every stored release (one JSON per line), every compiled release, or
     /// every record, in ocid order. A task reads the database a page at a time and
     /// sends each page's bytes; memory stays bounded by one page whatever the size.
-    pub fn export(&self, what: Export) -> mpsc::Receiver<Result<Vec<u8>, StoreError>> {
+    ///
+    /// `uri` is where the file is published (a record package states it).
+    pub fn export(&self, what: Export, uri: String) -> mpsc::Receiver<Result<Vec<u8>, StoreError>> {
         let (tx, rx) = mpsc::channel(4);
         let store = self.clone();
         tokio::spawn(async move {
-            if let Err(e) = store.export_pages(what, &tx).await {
+            if let Err(e) = store.export_pages(what, &uri, &tx).await {
                 let _ = tx.send(Err(e)).await;
             }
         });
@@ -809,6 +811,7 @@ impl Store {
     async fn export_pages(
         &self,
         what: Export,
+        uri: &str,
         tx: &mpsc::Sender<Result<Vec<u8>, StoreError>>,
     ) -> Result<(), StoreError> {
         const PAGE: i64 = 500;
@@ -816,8 +819,8 @@ impl Store {
         let mut first = true;
         if what == Export::RecordPackage {
             let head = format!(
-                "{{\"uri\":\"{}\",\"version\":\"1.1\",\"publishedDate\":\"{}\",\"publisher\":{{\"name\":\"Tuwhera\"}},\"records\":[",
-                "/api/v1/downloads/record-package.json",
+                "{{\"uri\":{},\"version\":\"1.1\",\"publishedDate\":\"{}\",\"publisher\":{{\"name\":\"Tuwhera\"}},\"records\":[",
+                Value::from(uri),
                 crate::now()
             );
             if tx.send(Ok(head.into_bytes())).await.is_err() {

@@ -15,8 +15,15 @@ pub struct TokenInfo {
 
 impl TokenInfo {
     /// Whether this token may write the process `ocid`.
+    ///
+    /// An ocid is the prefix, a dash, and the publisher's own identifier: the
+    /// dash matters, or a token for `ocds-abc123` could write `ocds-abc1234-…`.
     pub fn may_write(&self, ocid: &str) -> bool {
-        !self.ocid_prefix.is_empty() && ocid.starts_with(&self.ocid_prefix)
+        !self.ocid_prefix.is_empty()
+            && ocid
+                .strip_prefix(self.ocid_prefix.as_str())
+                .and_then(|rest| rest.strip_prefix('-'))
+                .is_some_and(|local| !local.is_empty())
     }
 }
 
@@ -52,13 +59,15 @@ impl Store {
                 message: "a token needs the publisher's name".into(),
             });
         }
-        // An ocid prefix is `ocds-` and six characters from the registry; anything
-        // shorter would let one publisher write another's processes.
-        if ocid_prefix.len() < 11 || !ocid_prefix.starts_with("ocds-") {
+        // An ocid prefix is `ocds-` and the six letters and digits the registry assigned.
+        let registered = ocid_prefix
+            .strip_prefix("ocds-")
+            .is_some_and(|p| p.len() == 6 && p.bytes().all(|b| b.is_ascii_alphanumeric()));
+        if !registered {
             return Err(StoreError::Invalid {
                 field: "ocid_prefix",
                 message: format!(
-                    "{ocid_prefix:?} is not an ocid prefix: it starts with `ocds-` and its registered six characters, e.g. `ocds-abc123`"
+                    "{ocid_prefix:?} is not an ocid prefix: `ocds-` and the six letters and digits it was registered with, e.g. `ocds-abc123`"
                 ),
             });
         }
@@ -113,5 +122,28 @@ impl Store {
         .await?
         .rows_affected();
         Ok(n == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_writes_only_under_its_prefix_and_a_dash() {
+        let t = TokenInfo {
+            token_id: "t".into(),
+            publisher: "p".into(),
+            ocid_prefix: "ocds-abc123".into(),
+            created_at: String::new(),
+        };
+        assert!(t.may_write("ocds-abc123-000001"));
+        assert!(
+            !t.may_write("ocds-abc1234-000001"),
+            "a longer prefix is another publisher's"
+        );
+        assert!(!t.may_write("ocds-abc123"));
+        assert!(!t.may_write("ocds-abc123-"));
+        assert!(!t.may_write("ocds-other1-1"));
     }
 }

@@ -108,12 +108,13 @@ async fn what_cannot_be_kept_is_quarantined_with_its_reason() {
 {"ocid":"ocds-aaaaaa-3","date":"2024-01-01T00:00:00Z"}
 {"ocid":"ocds-aaaaaa-4","id":"4"}
 {"ocid": "ocds-aaaaaa-5", "id": "5", oops}
+{"ocid":"ocds-aaaaaa-6","id":"6","date":"not-a-date"}
 "#;
         let s = store
             .ingest(items_from("batch.jsonl", text))
             .await
             .expect("ingest");
-        assert_eq!((s.new, s.unchanged, s.quarantined), (1, 0, 5));
+        assert_eq!((s.new, s.unchanged, s.quarantined), (1, 0, 6));
         let mut reasons: Vec<(String, i64)> = store
             .quarantined()
             .await
@@ -125,6 +126,7 @@ async fn what_cannot_be_kept_is_quarantined_with_its_reason() {
         assert_eq!(
             reasons,
             vec![
+                ("bad-date".to_owned(), 7),
                 ("conflict".to_owned(), 2),
                 ("no-date".to_owned(), 5),
                 ("no-id".to_owned(), 4),
@@ -138,7 +140,7 @@ async fn what_cannot_be_kept_is_quarantined_with_its_reason() {
             .await
             .expect("ingest");
         assert_eq!((again.new, again.unchanged, again.quarantined), (0, 1, 0));
-        assert_eq!(store.counts().await.expect("counts")[1], 5);
+        assert_eq!(store.counts().await.expect("counts")[1], 6);
         // The first version was kept and compiled; the conflicting one was not merged.
         store
             .compile_dirty(&MergeRules::ocds_1_1())

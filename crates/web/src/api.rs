@@ -327,6 +327,19 @@ fn no_process(ocid: &str) -> ApiError {
     ApiError::not_found(format!("no contracting process has the ocid {ocid:?}"))
 }
 
+/// Where an item came from, as the public sees it: the file's name, not the
+/// server's directories (which say nothing to a reader and something to an attacker).
+pub fn public_source(source: &str) -> String {
+    if source.starts_with("POST ") {
+        return source.to_owned();
+    }
+    std::path::Path::new(source)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(source)
+        .to_owned()
+}
+
 pub fn release_infos(rows: &[tuwhera_store::ReleaseRow]) -> Vec<ReleaseInfo> {
     rows.iter()
         .map(|r| {
@@ -352,7 +365,7 @@ pub fn release_infos(rows: &[tuwhera_store::ReleaseRow]) -> Vec<ReleaseInfo> {
                 date: r.date.clone(),
                 tag,
                 package_version: r.package_version.clone(),
-                source_file: r.source_file.clone(),
+                source_file: public_source(&r.source_file),
                 source_line: r.source_line,
                 received_at: r.received_at.clone(),
                 content_hash: r.content_hash.clone(),
@@ -438,15 +451,22 @@ pub async fn versioned(
 pub async fn process_releases(
     State(state): State<AppState>,
     Path(ocid): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let rows = state.store.releases(&ocid).await?;
     if rows.is_empty() {
         return Err(no_process(&ocid));
     }
     // Built as bytes: each release goes out exactly as it was received.
-    let mut body = format!(
-        "{{\"uri\":\"/api/v1/processes/{}/releases\",\"version\":\"1.1\",\"publisher\":{{\"name\":\"Tuwhera\"}},\"releases\":[",
+    let uri = format!(
+        "{}/api/v1/processes/{}/releases",
+        base_url(&headers),
         segment(&ocid)
+    );
+    let mut body = format!(
+        "{{\"uri\":{},\"version\":\"1.1\",\"publishedDate\":{},\"publisher\":{{\"name\":\"Tuwhera\"}},\"releases\":[",
+        Value::from(uri),
+        Value::from(tuwhera_store::now_rfc3339())
     )
     .into_bytes();
     for (i, r) in rows.iter().enumerate() {
@@ -611,7 +631,7 @@ pub async fn organisation(
 pub struct QuarantineItem {
     /// The process it claimed to belong to (empty when it had no ocid).
     pub ocid: String,
-    /// A stable code: no-ocid, no-id, no-date, conflict, read.json-syntax, read.…
+    /// A stable code: no-ocid, no-id, no-date, bad-date, conflict, read.json-syntax, read.…
     pub reason: String,
     pub message: String,
     pub source_file: String,
@@ -673,7 +693,7 @@ pub async fn quarantine(
                 ocid: q.ocid,
                 reason: q.reason,
                 message: q.message,
-                source_file: q.source_file,
+                source_file: public_source(&q.source_file),
                 source_line: q.source_line,
                 received_at: q.received_at,
                 content_hash: q.content_hash,
@@ -735,6 +755,19 @@ pub struct PublishResponse {
     pub compiled: u64,
     /// The processes the package touched.
     pub processes: Vec<String>,
+}
+
+/// This server's address as the client reached it (an OCDS package's `uri` must be absolute).
+pub fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        })
+        .unwrap_or("localhost");
+    format!("http://{host}")
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {

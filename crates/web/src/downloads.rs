@@ -143,7 +143,8 @@ async fn export(
     if let Some(r) = not_modified(&headers, &tag) {
         return Ok(r);
     }
-    let rx = state.store.export(what);
+    let uri = format!("{}/api/v1/downloads/{name}", crate::api::base_url(&headers));
+    let rx = state.store.export(what, uri);
     let stream = tokio_stream_from(rx).map(|chunk| chunk.map_err(std::io::Error::other));
     Ok(streamed(&tag, media, name, Body::from_stream(stream)))
 }
@@ -265,7 +266,7 @@ async fn build_zip(
     let work = tempfile::tempdir_in(&state.config.cache_dir)?;
     let csv_dir = work.path().join("csv");
     let mut flattener = CsvFlattener::create(&csv_dir)?;
-    let mut rx = state.store.export(Export::Compiled);
+    let mut rx = state.store.export(Export::Compiled, String::new());
     while let Some(chunk) = rx.recv().await {
         let chunk = chunk?;
         tokio::task::block_in_place(|| -> Result<(), Box<dyn std::error::Error + Send + Sync>> {

@@ -253,6 +253,7 @@ pub fn router(state: AppState) -> Router {
         .merge(downloads::routes())
         .merge(pages::routes())
         .fallback(pages::not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
         // Only publishing reads a body, and it enforces `max_body` itself (with a JSON
         // 413): a GET's body is never read.
@@ -269,6 +270,14 @@ pub fn router(state: AppState) -> Router {
     app.layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        format!("{} is not a method {} takes", method, uri.path()),
+    )
 }
 
 /// Serve on `listener` until the process is stopped (Ctrl-C or SIGTERM).

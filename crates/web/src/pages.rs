@@ -390,6 +390,19 @@ async fn search(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Respo
             }
             section.results-section aria-labelledby="h-results" {
                 h2 #h-results { (m.t("search.results")) }
+                @let chips = [("org", m.t("search.org"), &query.org), ("supplier", m.t("search.supplier"), &query.supplier), ("buyer", m.t("search.buyer"), &query.buyer)];
+                @if chips.iter().any(|(_, _, v)| v.is_some()) {
+                    ul.active-filters {
+                        @for (key, label, value) in chips {
+                            @if let Some(v) = value {
+                                li {
+                                    (label) ": " code { (v) } " "
+                                    a href=(format!("/procurement?{}", params::encode(&link.iter().filter(|(k, _)| *k != key).cloned().collect::<Vec<_>>()))) { (m.t("search.remove")) }
+                                }
+                            }
+                        }
+                    }
+                }
                 p role="status" { (m.f("search.count", &[("n", &money(Some(page_data.total as f64), None).unwrap_or_default())])) }
                 @if page_data.results.is_empty() {
                     p { (m.t("search.none")) }
@@ -899,7 +912,7 @@ async fn quarantine(State(state): State<AppState>, RawQuery(raw): RawQuery) -> R
                     td { a href=(format!("/quarantine?{}", params::encode(&[("reason", q.reason.clone())]))) { code { (q.reason) } } }
                     td { (q.message) " " "(" a href=(format!("/api/v1/quarantine/{}", q.content_hash)) { (m.t("quarantine.raw")) } ")" }
                     td { code { (q.ocid) } }
-                    td { (q.source_file) ":" (q.source_line) }
+                    td { (crate::api::public_source(&q.source_file)) ":" (q.source_line) }
                     td { (q.received_at) }
                 } } }
             } }

@@ -706,7 +706,22 @@ async fn publishing_needs_a_token_for_the_prefix() {
         assert!(body["message"]
             .as_str()
             .is_some_and(|m| m.contains("ocds-other1-1")));
+        // A longer prefix is another publisher's, even though it starts the same.
+        let r = app
+            .client
+            .post(&url)
+            .bearer_auth(&token.token)
+            .json(&package("ocds-abc1234-1"))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status().as_u16(), 403);
         assert_eq!(app.store.counts().await.expect("counts"), before);
+        // The wrong method: a JSON error too.
+        let r = app.get("/api/v1/releases").await;
+        assert_eq!(r.status().as_u16(), 405);
+        let body: Value = r.json().await.expect("json");
+        assert_eq!(body["error"], "method-not-allowed");
         // Not a package: 400.
         let r = app
             .client

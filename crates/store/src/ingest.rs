@@ -213,13 +213,30 @@ impl Store {
         batch: Vec<Event>,
         sender: Option<&str>,
     ) -> Result<IngestSummary, StoreError> {
+        Ok(self.ingest_report(batch, sender).await?.0)
+    }
+
+    /// [`Store::ingest_as`], also saying what was held and why, item by item:
+    /// what a publisher needs to hear back.
+    pub async fn ingest_report(
+        &self,
+        batch: Vec<Event>,
+        sender: Option<&str>,
+    ) -> Result<(IngestSummary, Vec<Quarantined>), StoreError> {
         let prepared = tokio::task::block_in_place(|| Prepared::new(batch, sender));
-        self.ingest_prepared(prepared).await
+        self.ingest_detailed(prepared).await
     }
 
     /// Store a batch that [`Prepared::new`] made (maybe on another thread, while
     /// the previous batch was being written).
     pub async fn ingest_prepared(&self, prepared: Prepared) -> Result<IngestSummary, StoreError> {
+        Ok(self.ingest_detailed(prepared).await?.0)
+    }
+
+    async fn ingest_detailed(
+        &self,
+        prepared: Prepared,
+    ) -> Result<(IngestSummary, Vec<Quarantined>), StoreError> {
         let received_at = now();
         let items = prepared.items;
         let mut tx = self.pool.begin().await?;
@@ -371,7 +388,19 @@ impl Store {
             summary.quarantined += q.execute(&mut *tx).await?.rows_affected();
         }
         tx.commit().await?;
-        Ok(summary)
+        let report = held
+            .iter()
+            .map(|(item, ocid, reason, message)| Quarantined {
+                ocid: ocid.clone(),
+                reason: reason.clone(),
+                message: message.clone(),
+                source_file: item.source_file.clone(),
+                source_line: item.line,
+                received_at: received_at.clone(),
+                content_hash: item.hash.clone(),
+            })
+            .collect();
+        Ok((summary, report))
     }
 
     /// Everything in quarantine, oldest first.

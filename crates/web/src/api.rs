@@ -47,7 +47,7 @@ pub fn routes() -> Router<AppState> {
     components(schemas(
         ApiError, SearchResponse, ProcessSummary, Facets, FacetValue, ProcessResponse, ReleaseInfo,
         PartyRole, OrgList, OrgSummary, OrgResponse, OrgTotalOut, QuarantineList, QuarantineItem,
-        PublishResponse, Health, crate::downloads::DownloadList, crate::downloads::DownloadInfo
+        PublishResponse, HeldItem, Health, crate::downloads::DownloadList, crate::downloads::DownloadInfo
     )),
     modifiers(&BearerAuth),
     tags((name = "procurement", description = "Contracting processes, organisations and publishing"))
@@ -755,6 +755,19 @@ pub struct PublishResponse {
     pub compiled: u64,
     /// The processes the package touched.
     pub processes: Vec<String>,
+    /// Each item of this package that was held, and why (also listed at /api/v1/quarantine).
+    pub held: Vec<HeldItem>,
+}
+
+/// An item of a published package that could not be kept as a release.
+#[derive(Serialize, ToSchema)]
+pub struct HeldItem {
+    pub ocid: String,
+    /// no-ocid, no-id, no-date, bad-date, conflict, read.…
+    pub reason: String,
+    pub message: String,
+    /// Line of the item in the request body.
+    pub line: i64,
 }
 
 /// This server's address as the client reached it (an OCDS package's `uri` must be absolute).
@@ -877,7 +890,7 @@ pub async fn publish(
         ));
     }
     let _writing = state.write_lock.lock().await;
-    let summary = state.store.ingest_as(events, None).await?;
+    let (summary, held) = state.store.ingest_report(events, None).await?;
     let compiled = state.store.compile_dirty(&MergeRules::ocds_1_1()).await?;
     tracing::info!(publisher = %token.publisher, token = %token.token_id, new = summary.new,
         unchanged = summary.unchanged, quarantined = summary.quarantined, "published");
@@ -888,6 +901,15 @@ pub async fn publish(
         quarantined: summary.quarantined,
         compiled,
         processes,
+        held: held
+            .into_iter()
+            .map(|q| HeldItem {
+                ocid: q.ocid,
+                reason: q.reason,
+                message: q.message,
+                line: q.source_line,
+            })
+            .collect(),
     }))
 }
 

@@ -803,6 +803,26 @@ async fn publishing_needs_a_token_for_the_prefix() {
             (body["new"].as_u64(), body["unchanged"].as_u64()),
             (Some(0), Some(1))
         );
+        // What cannot be kept is held, and the answer says which item and why.
+        let mut bad = package("ocds-abc123-2");
+        bad["releases"][0]
+            .as_object_mut()
+            .expect("release")
+            .remove("date");
+        let r = app
+            .client
+            .post(&url)
+            .bearer_auth(&token.token)
+            .json(&bad)
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status().as_u16(), 200);
+        let body: Value = r.json().await.expect("json");
+        app.conforms("/api/v1/releases", "post", 200, &body);
+        assert_eq!(body["quarantined"], 1);
+        assert_eq!(body["held"][0]["reason"], "no-date");
+        assert_eq!(body["held"][0]["ocid"], "ocds-abc123-2");
         // A revoked token is refused.
         assert!(app
             .store

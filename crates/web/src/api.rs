@@ -527,18 +527,10 @@ pub async fn organisations(
     let page = state
         .organisations(q, role, limit, params::get(&pairs, "cursor"))
         .await?;
-    let next = page.next_cursor.as_ref().map(|c| {
-        let mut link: Vec<(&str, String)> = Vec::new();
-        if let Some(q) = q {
-            link.push(("q", q.to_owned()));
-        }
-        if let Some(r) = role {
-            link.push(("role", r.to_owned()));
-        }
-        link.push(("limit", limit.to_string()));
-        link.push(("cursor", c.clone()));
-        format!("/api/v1/organisations?{}", params::encode(&link))
-    });
+    let next = page
+        .next_cursor
+        .as_ref()
+        .map(|c| params::next_page("/api/v1/organisations", &pairs, c));
     Ok(json(&OrgList {
         results: page
             .results
@@ -674,15 +666,10 @@ pub async fn quarantine(
         .store
         .quarantine_page(reason, limit, params::get(&pairs, "cursor"))
         .await?;
-    let next = page.next_cursor.as_ref().map(|c| {
-        let mut link: Vec<(&str, String)> = Vec::new();
-        if let Some(r) = reason {
-            link.push(("reason", r.to_owned()));
-        }
-        link.push(("limit", limit.to_string()));
-        link.push(("cursor", c.clone()));
-        format!("/api/v1/quarantine?{}", params::encode(&link))
-    });
+    let next = page
+        .next_cursor
+        .as_ref()
+        .map(|c| params::next_page("/api/v1/quarantine", &pairs, c));
     Ok(json(&QuarantineList {
         total: page.total,
         results: page

@@ -702,17 +702,10 @@ async fn organisations(State(state): State<AppState>, RawQuery(raw): RawQuery) -
         Ok(p) => p,
         Err(e) => return server_error(m, e),
     };
-    let next = page_data.next_cursor.as_ref().map(|c| {
-        let mut l: Vec<(&str, String)> = Vec::new();
-        if let Some(q) = &q {
-            l.push(("q", q.clone()));
-        }
-        if let Some(r) = role {
-            l.push(("role", r.to_owned()));
-        }
-        l.push(("cursor", c.clone()));
-        format!("/organisations?{}", params::encode(&l))
-    });
+    let next = page_data
+        .next_cursor
+        .as_ref()
+        .map(|c| params::next_page("/organisations", &pairs, c));
     let body = html! {
         h1 { (m.t("org.list")) }
         form #org-search-form role="search" action="/organisations" method="get" {
@@ -886,14 +879,10 @@ async fn quarantine(State(state): State<AppState>, RawQuery(raw): RawQuery) -> R
         Ok(p) => p,
         Err(e) => return server_error(m, e.into()),
     };
-    let next = page_data.next_cursor.as_ref().map(|c| {
-        let mut l: Vec<(&str, String)> = Vec::new();
-        if let Some(r) = reason {
-            l.push(("reason", r.to_owned()));
-        }
-        l.push(("cursor", c.clone()));
-        format!("/quarantine?{}", params::encode(&l))
-    });
+    let next = page_data
+        .next_cursor
+        .as_ref()
+        .map(|c| params::next_page("/quarantine", &pairs, c));
     let body = html! {
         h1 { (m.t("quarantine.title")) }
         p { (m.t("quarantine.intro")) }

@@ -199,6 +199,17 @@ pub fn search_link(q: &SearchQuery) -> Vec<(&'static str, String)> {
     out
 }
 
+/// The link to the page after this one: the same parameters, the new cursor.
+pub fn next_page(path: &str, pairs: &[(String, String)], cursor: &str) -> String {
+    let mut link: Vec<(&str, String)> = pairs
+        .iter()
+        .filter(|(k, v)| k != "cursor" && !v.trim().is_empty())
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+    link.push(("cursor", cursor.to_owned()));
+    format!("{path}?{}", encode(&link))
+}
+
 pub fn encode(pairs: &[(&str, String)]) -> String {
     serde_urlencoded::to_string(pairs).unwrap_or_default()
 }

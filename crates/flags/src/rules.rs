@@ -1,0 +1,2 @@
+//! placeholder
+pub const CHECKS: &[(&str, &str)] = &[];

@@ -99,12 +99,15 @@ pub fn run(args: IngestArgs) -> Result<u8> {
     let compiled = runtime
         .block_on(store.compile_dirty(&MergeRules::ocds_1_1()))
         .context("compiling the processes that changed")?;
+    let risk = runtime
+        .block_on(store.refresh_risk(false))
+        .context("computing flags, Procurement Rules findings and data quality")?;
     if timing {
         eprintln!("timing: total {:.2} s", started.elapsed().as_secs_f64());
     }
     eprintln!(
-        "{} new releases, {} unchanged, {} quarantined; {} processes compiled",
-        total.new, total.unchanged, total.quarantined, compiled
+        "{} new releases, {} unchanged, {} quarantined; {} processes compiled; {} flags",
+        total.new, total.unchanged, total.quarantined, compiled, risk.flags
     );
     Ok(if failures > 0 {
         EXIT_FAILURE

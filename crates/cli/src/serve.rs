@@ -107,6 +107,7 @@ pub fn serve(args: ServeArgs) -> Result<u8> {
             .compile_dirty(&MergeRules::ocds_1_1())
             .await
             .context("compiling pending processes")?;
+        store.refresh_risk(false).await.context("computing flags")?;
         let listener = tokio::net::TcpListener::bind(&args.bind)
             .await
             .with_context(|| format!("listening on {}", args.bind))?;

@@ -194,6 +194,8 @@ fn ingest(database: &str) {
     if sample.is_file() {
         files.push(sample);
     }
+    // The synthetic New Zealand sample gives the compliance pages something to show.
+    files.push(repo().join("data/ocds/synthetic-nz/releases.jsonl"));
     let out = Command::new(env!("CARGO_BIN_EXE_tuwhera"))
         .arg("ingest")
         .args(&files)
@@ -621,6 +623,78 @@ impl Browser<'_> {
             ));
         }
         self.audit("search-word").await?;
+
+        // Risk list → a flagged process, whose page gives its reasons.
+        self.open("/risk").await?;
+        self.audit("risk").await?;
+        let flagged = self
+            .client
+            .find_all(Locator::Css("#risk-list a.process-link"))
+            .await?;
+        let first = flagged
+            .first()
+            .context("the risk list listed no flagged process")?;
+        self.click_through(first, "the first flagged process")
+            .await?;
+        let reasons = self
+            .client
+            .find_all(Locator::Css("#risk ul.flags li"))
+            .await?;
+        if reasons.is_empty() {
+            self.findings
+                .problems
+                .push("a flagged process's page shows no reason in #risk".into());
+        }
+        self.audit("process-flagged").await?;
+
+        // Dashboards: every chart with its data table and its CSV link.
+        self.open("/dashboards").await?;
+        let figures = self.client.find_all(Locator::Css("figure.chart")).await?;
+        if figures.len() < 5 {
+            self.findings.problems.push(format!(
+                "/dashboards shows {} charts, expected 7",
+                figures.len()
+            ));
+        }
+        for figure in &figures {
+            let id = figure.attr("id").await?.unwrap_or_default();
+            let tables = figure.find_all(Locator::Css("table")).await?;
+            let csv = figure.find_all(Locator::Css("a[href*='.csv']")).await?;
+            let svg_or_empty = figure
+                .find_all(Locator::Css("svg[role='img'], .chart-empty, p"))
+                .await?;
+            if tables.len() != 1 || csv.len() != 1 || svg_or_empty.is_empty() {
+                self.findings.problems.push(format!(
+                    "chart {id}: {} tables, {} CSV links (expected one of each)",
+                    tables.len(),
+                    csv.len()
+                ));
+            }
+        }
+        self.audit("dashboards").await?;
+
+        self.open("/compliance").await?;
+        self.audit("compliance").await?;
+        let agencies = self.client.find_all(Locator::Css("a.agency-link")).await?;
+        let agency = agencies
+            .first()
+            .context("the compliance page lists no agency")?;
+        self.click_through(agency, "the first a.agency-link")
+            .await?;
+        self.audit("compliance-agency").await?;
+
+        self.open("/quality").await?;
+        self.audit("quality").await?;
+        let publishers = self
+            .client
+            .find_all(Locator::Css("a.publisher-link"))
+            .await?;
+        let publisher = publishers
+            .first()
+            .context("the quality page lists no publisher")?;
+        self.click_through(publisher, "the first a.publisher-link")
+            .await?;
+        self.audit("quality-publisher").await?;
 
         for (name, path) in [
             ("downloads", "/downloads"),

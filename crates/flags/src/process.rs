@@ -225,7 +225,9 @@ pub fn second_lowest(
         if tenderers.is_empty() {
             continue;
         }
-        if let Some(amount) = amount_of(bid.get("value")) {
+        // A zero amount is a placeholder (prepare reports it), not a price: a
+        // zero "winning bid" would make the gap infinite.
+        if let Some(amount) = amount_of(bid.get("value")).filter(|a| a.amount != 0.0) {
             bids.push((tenderers, amount));
         }
     }

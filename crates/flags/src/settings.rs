@@ -29,8 +29,9 @@ pub enum SettingsError {
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// The main currency. Within a process, bids are compared in their own
-    /// currency when they share one; amounts in other currencies are converted
-    /// with `currency_rates`. Unset: the first currency seen (Cardinal's rule).
+    /// currency when they share one; when they do not, amounts are converted
+    /// to this currency with `currency_rates`. Unset, or no rate: such a
+    /// process is not compared, and the outcome's notes count it.
     pub currency: Option<String>,
     /// Units of the main currency per unit of another, e.g. `USD = 58.9`.
     pub currency_rates: BTreeMap<String, f64>,

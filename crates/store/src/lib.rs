@@ -17,10 +17,13 @@
 //! duplicate and no gap.
 
 mod compile;
+mod dashboard;
 mod ingest;
 mod query;
+pub mod risk;
 mod tokens;
 
+pub use dashboard::{Dashboard, Point, Ranked};
 pub use ingest::{IngestSummary, Prepared, Quarantined};
 pub use query::{
     Export, Facet, FacetCount, OrgPage, OrgRow, OrgTotal, Organisation, PartyRow, ProcessRow,
@@ -292,6 +295,52 @@ const MIGRATIONS: &[Migration] = &[
         version: 6,
         sqlite: "INSERT INTO dirty (ocid, mark) SELECT ocid, 0 FROM records WHERE true ON CONFLICT (ocid) DO NOTHING",
         postgres: Some("INSERT INTO dirty (ocid, mark) SELECT ocid, 0 FROM records ON CONFLICT (ocid) DO NOTHING"),
+    },
+    // Risk: red flags, Procurement Rules findings, data-quality snapshots (all recomputed by
+    // `refresh_risk`), and settings kept as text.
+    Migration {
+        version: 7,
+        sqlite: "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE flags (
+            flag_id BIGINT PRIMARY KEY,
+            code TEXT NOT NULL,
+            subject_kind TEXT NOT NULL,
+            subject_id TEXT NOT NULL,
+            value DOUBLE PRECISION NOT NULL,
+            reason TEXT NOT NULL,
+            details TEXT NOT NULL,
+            organisations TEXT NOT NULL,
+            publisher TEXT NOT NULL
+        );
+        CREATE INDEX flags_subject ON flags (subject_id, subject_kind);
+        CREATE TABLE flag_processes (ocid TEXT NOT NULL, flag_id BIGINT NOT NULL, code TEXT NOT NULL);
+        CREATE INDEX flag_processes_ocid ON flag_processes (ocid);
+        CREATE INDEX flag_processes_code ON flag_processes (code, ocid);
+        CREATE TABLE process_risk (ocid TEXT PRIMARY KEY, flag_count BIGINT NOT NULL, codes TEXT NOT NULL);
+        CREATE INDEX process_risk_order ON process_risk (flag_count, ocid);
+        CREATE TABLE findings (
+            ocid TEXT NOT NULL,
+            code TEXT NOT NULL,
+            edition TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            buyer_id TEXT,
+            buyer_name TEXT,
+            outcome TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            details TEXT NOT NULL
+        );
+        CREATE INDEX findings_ocid ON findings (ocid);
+        CREATE INDEX findings_buyer ON findings (buyer_id, code);
+        CREATE TABLE quality (
+            publisher TEXT NOT NULL,
+            data_version BIGINT NOT NULL,
+            taken_at TEXT NOT NULL,
+            score DOUBLE PRECISION NOT NULL,
+            report TEXT NOT NULL,
+            PRIMARY KEY (publisher, data_version)
+        );
+        INSERT INTO meta (key, value) VALUES ('risk_version', -1)",
+        postgres: None,
     },
 ];
 

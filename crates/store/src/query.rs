@@ -243,7 +243,7 @@ pub struct Stats {
 }
 
 /// Cursors are the sort key of the last row, hex-encoded so they are opaque and URL-safe.
-fn encode_cursor(parts: &[&str]) -> String {
+pub(crate) fn encode_cursor(parts: &[&str]) -> String {
     let joined = parts.join("\u{1f}");
     let mut s = String::with_capacity(joined.len() * 2);
     for b in joined.bytes() {
@@ -252,7 +252,7 @@ fn encode_cursor(parts: &[&str]) -> String {
     s
 }
 
-fn decode_cursor(cursor: &str, parts: usize) -> Result<Vec<String>, StoreError> {
+pub(crate) fn decode_cursor(cursor: &str, parts: usize) -> Result<Vec<String>, StoreError> {
     let bad = || StoreError::Invalid {
         field: "cursor",
         message: "not a cursor this server gave; start again from the first page".into(),
@@ -291,9 +291,11 @@ struct Filter {
 }
 
 #[derive(Clone)]
-enum Param {
+pub(crate) enum Param {
     Text(String),
     Real(f64),
+    Int(i64),
+    Null,
 }
 
 impl Filter {
@@ -311,7 +313,7 @@ impl Filter {
     }
 }
 
-fn bind_all<'q>(
+pub(crate) fn bind_all<'q>(
     mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
     params: &[Param],
 ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
@@ -319,6 +321,8 @@ fn bind_all<'q>(
         q = match p {
             Param::Text(s) => q.bind(s.clone()),
             Param::Real(f) => q.bind(*f),
+            Param::Int(i) => q.bind(*i),
+            Param::Null => q.bind(None::<String>),
         };
     }
     q

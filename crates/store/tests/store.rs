@@ -154,3 +154,134 @@ async fn what_cannot_be_kept_is_quarantined_with_its_reason() {
         assert_eq!(c["tender"]["title"], "A");
     }
 }
+
+/// Flags, Procurement Rules findings and data quality are computed from the
+/// stored records, agree with the flags crate run on the same records, and are
+/// recomputed only when the data changes.
+#[tokio::test(flavor = "multi_thread")]
+async fn flags_findings_and_quality_follow_the_data() {
+    use std::collections::{BTreeMap, BTreeSet};
+    use tuwhera_store::SearchQuery;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let nz = repo().join("data/ocds/synthetic-nz/releases.jsonl");
+    let dgcp = repo().join("data/ocds/dgcp-1000.jsonl.gz");
+    for store in stores(dir.path(), "risk").await {
+        let rules = MergeRules::ocds_1_1();
+        store.ingest(items_of(&nz)).await.expect("ingest nz");
+        store.ingest(items_of(&dgcp)).await.expect("ingest dgcp");
+        store.compile_dirty(&rules).await.expect("compile");
+        assert!(!store.risk_is_current().await.expect("version"));
+        let first = store.refresh_risk(false).await.expect("refresh");
+        assert!(first.ran);
+        assert_eq!(first.publishers, 2, "{first:?}");
+        assert!(first.flags > 100 && first.findings > 50, "{first:?}");
+        assert!(store.risk_is_current().await.expect("version"));
+        // Nothing changed: nothing recomputed.
+        assert!(!store.refresh_risk(false).await.expect("again").ran);
+
+        // The stored flags are exactly what the flags crate finds on the stored
+        // records, publisher by publisher.
+        let mut ocids = Vec::new();
+        let mut query = SearchQuery {
+            limit: 500,
+            ..SearchQuery::default()
+        };
+        loop {
+            let page = store.search(&query).await.expect("search");
+            ocids.extend(page.results.iter().map(|r| r.ocid.clone()));
+            match page.next_cursor {
+                Some(c) => query.cursor = Some(c),
+                None => break,
+            }
+        }
+        let mut by_publisher: BTreeMap<String, Vec<serde_json::Value>> = BTreeMap::new();
+        let mut stored: BTreeSet<(String, String, String)> = BTreeSet::new();
+        for ocid in &ocids {
+            let compiled = store
+                .compiled(ocid)
+                .await
+                .expect("compiled")
+                .expect("record");
+            by_publisher
+                .entry(tuwhera_store::risk::publisher_of(ocid).to_string())
+                .or_default()
+                .push(compiled);
+            for f in store.process_flags(ocid).await.expect("flags") {
+                stored.insert((f.code, f.subject_kind, f.subject_id));
+            }
+        }
+        let mut expected: BTreeSet<(String, String, String)> = BTreeSet::new();
+        for releases in by_publisher.values() {
+            let outcome =
+                tuwhera_flags::Engine::new(tuwhera_flags::Settings::default()).run(releases);
+            for f in outcome.flags.into_iter().filter(|f| !f.ocids.is_empty()) {
+                expected.insert((
+                    f.code,
+                    f.subject.kind().to_string(),
+                    f.subject.id().to_string(),
+                ));
+            }
+        }
+        assert!(!expected.is_empty());
+        assert_eq!(stored, expected);
+        let r003 = store
+            .risk_page(&tuwhera_store::risk::RiskQuery {
+                code: Some("R003".into()),
+                limit: 5,
+                ..Default::default()
+            })
+            .await
+            .expect("risk list");
+        assert!(
+            r003.total > 0
+                && r003
+                    .results
+                    .iter()
+                    .all(|r| r.codes.contains(&"R003".to_string()))
+        );
+
+        // Procurement Rules: the New Zealand processes have met and unmet checks.
+        let rates = store.compliance_rates().await.expect("rates");
+        assert!(
+            rates.iter().any(|r| r.not_met > 0) && rates.iter().any(|r| r.met > 0),
+            "{rates:?}"
+        );
+        assert!(
+            rates.iter().all(|r| r.buyer_id.starts_with("NZ-NZBN-")),
+            "only NZD processes are checked"
+        );
+        let agency = store
+            .agency_findings(&rates[0].buyer_id)
+            .await
+            .expect("agency");
+        assert!(!agency.is_empty());
+
+        // Quality: one snapshot per publisher now, two after the data changes.
+        let latest = store.quality_latest().await.expect("quality");
+        assert_eq!(latest.len(), 2);
+        assert!(latest.iter().all(|q| (0.0..=100.0).contains(&q.score)));
+        let changed = r#"{"ocid":"ocds-tuwhnz-000001","id":"ocds-tuwhnz-000001-99","date":"2025-01-01T00:00:00Z","tag":["tenderUpdate"],"tender":{"title":"SYNTHETIC changed title"}}"#;
+        store
+            .ingest(items_from("change.json", changed))
+            .await
+            .expect("ingest change");
+        store.compile_dirty(&rules).await.expect("compile change");
+        assert!(!store.risk_is_current().await.expect("version"));
+        assert!(
+            store
+                .refresh_risk(false)
+                .await
+                .expect("refresh after change")
+                .ran
+        );
+        assert_eq!(
+            store
+                .quality_history("ocds-tuwhnz")
+                .await
+                .expect("history")
+                .len(),
+            2
+        );
+    }
+}

@@ -42,15 +42,24 @@ pub fn routes() -> Router<AppState> {
         search_processes, process, versioned, process_releases, organisations, organisation,
         quarantine, quarantined_item, publish, healthz, readyz,
         crate::downloads::list, crate::downloads::releases_jsonl, crate::downloads::compiled_jsonl,
-        crate::downloads::record_package, crate::downloads::flattened_zip
+        crate::downloads::record_package, crate::downloads::flattened_zip,
+        crate::risk::flags_api, crate::risk::indicators_api, crate::risk::process_flags_api,
+        crate::risk::compliance_api, crate::risk::agency_api, crate::risk::quality_api,
+        crate::risk::publisher_api, crate::risk::dashboards_api
     ),
     components(schemas(
         ApiError, SearchResponse, ProcessSummary, Facets, FacetValue, ProcessResponse, ReleaseInfo,
         PartyRole, OrgList, OrgSummary, OrgResponse, OrgTotalOut, QuarantineList, QuarantineItem,
-        PublishResponse, HeldItem, Health, crate::downloads::DownloadList, crate::downloads::DownloadInfo
+        PublishResponse, HeldItem, Health, crate::downloads::DownloadList, crate::downloads::DownloadInfo,
+        crate::risk::FlagOut, crate::risk::FindingOut, crate::risk::RiskRowOut, crate::risk::RiskList,
+        crate::risk::IndicatorOut, crate::risk::ProcessFlags, crate::risk::ComplianceRateOut,
+        crate::risk::AgencyFindings, crate::risk::QualityOut, crate::risk::QualityHistory
     )),
     modifiers(&BearerAuth),
-    tags((name = "procurement", description = "Contracting processes, organisations and publishing"))
+    tags(
+        (name = "procurement", description = "Contracting processes, organisations and publishing"),
+        (name = "risk", description = "Red flags (risk signals, not proof), Government Procurement Rules compliance, data quality, dashboards")
+    )
 )]
 pub struct ApiDoc;
 
@@ -879,6 +888,8 @@ pub async fn publish(
     let _writing = state.write_lock.lock().await;
     let (summary, held) = state.store.ingest_report(events, None).await?;
     let compiled = state.store.compile_dirty(&MergeRules::ocds_1_1()).await?;
+    // Flags compare each process with the others: recomputed in the background.
+    state.fresh_risk().await?;
     tracing::info!(publisher = %token.publisher, token = %token.token_id, new = summary.new,
         unchanged = summary.unchanged, quarantined = summary.quarantined, "published");
     Ok(json(&PublishResponse {

@@ -7,10 +7,12 @@
 //! Every request is bounded: body size, query length, page size and time.
 
 mod api;
+pub mod charts;
 mod downloads;
 mod messages;
 mod pages;
 mod params;
+mod risk;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -62,6 +64,8 @@ pub struct AppState {
     /// One flattened zip is built at a time; others wait for it.
     pub build_lock: Arc<Mutex<()>>,
     cache: Arc<std::sync::Mutex<Cache>>,
+    /// Set while flags, findings and quality are being recomputed.
+    refreshing: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Search results and counts, kept until the data changes. The data changes
@@ -74,6 +78,8 @@ struct Cache {
     searches: std::collections::HashMap<String, Arc<tuwhera_store::SearchPage>>,
     organisations: std::collections::HashMap<String, Arc<tuwhera_store::OrgPage>>,
     stats: Option<tuwhera_store::Stats>,
+    /// Dashboards by currency and the risk version they were computed on.
+    dashboards: std::collections::HashMap<(String, i64), Arc<tuwhera_store::Dashboard>>,
 }
 
 /// Searches kept at most: the cache is emptied when it would grow past this.
@@ -88,7 +94,47 @@ impl AppState {
             write_lock: Arc::new(Mutex::new(())),
             build_lock: Arc::new(Mutex::new(())),
             cache: Arc::new(std::sync::Mutex::new(Cache::default())),
+            refreshing: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         }
+    }
+
+    /// Starts recomputing flags, findings and quality in the background if the
+    /// data changed since they were last computed. Readers meanwhile see the
+    /// last complete results; the switch to new ones is one transaction.
+    pub async fn fresh_risk(&self) -> Result<(), ApiError> {
+        if self.store.risk_is_current().await? {
+            return Ok(());
+        }
+        use std::sync::atomic::Ordering;
+        if self.refreshing.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let state = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = state.store.refresh_risk(false).await {
+                tracing::error!("recomputing flags failed: {e}");
+            }
+            state.refreshing.store(false, Ordering::Release);
+        });
+        Ok(())
+    }
+
+    /// The dashboards' figures, computed once per data and risk version.
+    pub async fn dashboard(
+        &self,
+        currency: Option<&str>,
+    ) -> Result<Arc<tuwhera_store::Dashboard>, ApiError> {
+        self.fresh_risk().await?;
+        let key = (
+            currency.unwrap_or_default().to_owned(),
+            self.store.risk_version().await?,
+        );
+        if let Some(hit) = self.fresh_cache().await?.dashboards.get(&key) {
+            return Ok(hit.clone());
+        }
+        let d = Arc::new(self.store.dashboard(currency).await?);
+        self.fresh_cache().await?.dashboards.insert(key, d.clone());
+        Ok(d)
     }
 
     /// The cache, emptied first if the data changed since it was filled.
@@ -252,6 +298,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(downloads::routes())
         .merge(pages::routes())
+        .merge(risk::routes())
         .fallback(pages::not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

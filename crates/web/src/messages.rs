@@ -44,6 +44,12 @@ impl Messages {
         s
     }
 
+    /// The message for `key`, or `fallback` when the catalogue has none (for
+    /// keys built from data, such as a report's section names).
+    pub fn t_or<'a>(&'a self, key: &str, fallback: &'a str) -> &'a str {
+        self.map.get(key).map(String::as_str).unwrap_or(fallback)
+    }
+
     pub fn contains(&self, key: &str) -> bool {
         self.map.contains_key(key)
     }

@@ -46,16 +46,20 @@ async fn stylesheet() -> Response {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Section {
+pub(crate) enum Section {
     Home,
     Procurement,
     Organisations,
     Downloads,
     Api,
     Quarantine,
+    Risk,
+    Dashboards,
+    Compliance,
+    Quality,
 }
 
-fn layout(m: &Messages, section: Section, title: &str, body: Markup) -> Markup {
+pub(crate) fn layout(m: &Messages, section: Section, title: &str, body: Markup) -> Markup {
     let nav = [
         (Section::Home, "/", "nav.home"),
         (Section::Procurement, "/procurement", "nav.procurement"),
@@ -64,6 +68,10 @@ fn layout(m: &Messages, section: Section, title: &str, body: Markup) -> Markup {
             "/organisations",
             "nav.organisations",
         ),
+        (Section::Risk, "/risk", "nav.risk"),
+        (Section::Dashboards, "/dashboards", "nav.dashboards"),
+        (Section::Compliance, "/compliance", "nav.compliance"),
+        (Section::Quality, "/quality", "nav.quality"),
         (Section::Downloads, "/downloads", "nav.downloads"),
         (Section::Api, "/api", "nav.api"),
         (Section::Quarantine, "/quarantine", "nav.quarantine"),
@@ -110,16 +118,16 @@ fn layout(m: &Messages, section: Section, title: &str, body: Markup) -> Markup {
     }
 }
 
-fn page(markup: Markup) -> Response {
+pub(crate) fn page(markup: Markup) -> Response {
     ([(header::CACHE_CONTROL, "no-cache")], markup).into_response()
 }
 
-fn error_page(m: &Messages, status: StatusCode, title: &str, text: &str) -> Response {
+pub(crate) fn error_page(m: &Messages, status: StatusCode, title: &str, text: &str) -> Response {
     let body = html! { h1 { (title) } p { (text) } p { a href="/" { (m.t("nav.home")) } } };
     (status, layout(m, Section::Home, title, body)).into_response()
 }
 
-fn server_error(m: &Messages, e: ApiError) -> Response {
+pub(crate) fn server_error(m: &Messages, e: ApiError) -> Response {
     if e.status == 400 {
         let text = m.f("search.error", &[("message", &e.message)]);
         return error_page(
@@ -175,7 +183,7 @@ pub fn money(amount: Option<f64>, currency: Option<&str>) -> Option<String> {
     })
 }
 
-fn day(date: Option<&str>) -> String {
+pub(crate) fn day(date: Option<&str>) -> String {
     date.map(|d| d.get(..10).unwrap_or(d).to_owned())
         .unwrap_or_default()
 }
@@ -481,6 +489,10 @@ async fn process(State(state): State<AppState>, Path(ocid): Path<String>) -> Res
         (Ok(r), Ok(p)) => (release_infos(&r), party_roles(p)),
         (Err(e), _) | (_, Err(e)) => return server_error(m, e.into()),
     };
+    let (flags, findings) = match crate::risk::process_risk(&state, &ocid).await {
+        Ok(r) => r,
+        Err(e) => return server_error(m, e),
+    };
     // One row per organisation, its roles together.
     let mut orgs: Vec<(String, String, Vec<String>)> = Vec::new();
     for p in &parties {
@@ -539,6 +551,7 @@ async fn process(State(state): State<AppState>, Path(ocid): Path<String>) -> Res
                 (dl(m.t("process.releases"), html! { (row.release_count) }))
             }
         }
+        (crate::risk::process_section(m, &flags, &findings))
         section aria-labelledby="h-timeline" {
             h2 #h-timeline { (m.t("process.timeline")) }
             div.table-scroll { table {

@@ -33,6 +33,7 @@ fn sample_files() -> Vec<PathBuf> {
         files.extend(f);
     }
     files.push(repo().join("data/ocds/dgcp-1000.jsonl.gz"));
+    files.push(repo().join("data/ocds/synthetic-nz/releases.jsonl"));
     files
 }
 
@@ -92,6 +93,7 @@ async fn spawn_apps(test: &str) -> Vec<App> {
             .compile_dirty(&MergeRules::ocds_1_1())
             .await
             .expect("compile");
+        store.refresh_risk(false).await.expect("flags");
         let config = Config {
             max_body: 1024 * 1024,
             cache_dir: dir.path().join(format!("cache-{name}")),
@@ -996,6 +998,14 @@ async fn the_openapi_document_covers_every_endpoint() {
         "/api/v1/downloads/flattened.zip",
         "/healthz",
         "/readyz",
+        "/api/v1/flags",
+        "/api/v1/flags/indicators",
+        "/api/v1/processes/{ocid}/flags",
+        "/api/v1/compliance",
+        "/api/v1/compliance/{agency}",
+        "/api/v1/quality",
+        "/api/v1/quality/{publisher}",
+        "/api/v1/dashboards",
     ] {
         assert!(
             paths.iter().any(|k| k.as_str() == p),
@@ -1009,5 +1019,141 @@ async fn the_openapi_document_covers_every_endpoint() {
         }
         let r = app.get(p).await;
         assert_eq!(r.status().as_u16(), 200, "{p}");
+    }
+}
+
+/// The risk endpoints: the flag list, each process's flags with reasons, the
+/// Procurement Rules rates and findings, data quality and the dashboards, each
+/// body checked against the OpenAPI document.
+#[tokio::test(flavor = "multi_thread")]
+async fn risk_endpoints_answer_as_documented() {
+    for app in spawn_apps("risk").await {
+        let list = app.api("/api/v1/flags", "/api/v1/flags?limit=5", 200).await;
+        assert!(list["notice"].as_str().is_some_and(|n| n.contains("not")));
+        assert!(list["total"].as_i64().unwrap_or(0) > 5);
+        let counts: Vec<i64> = list["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .map(|r| r["flag_count"].as_i64().expect("count"))
+            .collect();
+        assert!(
+            counts.windows(2).all(|w| w[0] >= w[1]),
+            "most flags first: {counts:?}"
+        );
+        // Paging the R003 list visits each flagged process once, every one flagged R003.
+        let mut seen = std::collections::BTreeSet::new();
+        let mut next = Some("/api/v1/flags?code=R003&limit=100".to_string());
+        let mut total = 0;
+        while let Some(path) = next {
+            let page = app.api("/api/v1/flags", &path, 200).await;
+            total = page["total"].as_i64().expect("total");
+            for r in page["results"].as_array().expect("results") {
+                assert!(r["codes"]
+                    .as_array()
+                    .expect("codes")
+                    .iter()
+                    .any(|c| c == "R003"));
+                assert!(
+                    seen.insert(r["ocid"].as_str().expect("ocid").to_string()),
+                    "repeated"
+                );
+            }
+            next = page["next"].as_str().map(String::from);
+        }
+        assert_eq!(seen.len() as i64, total);
+        let ocid = seen.iter().next().expect("a flagged process").clone();
+        let flags = app
+            .api(
+                "/api/v1/processes/{ocid}/flags",
+                &format!("/api/v1/processes/{}/flags", tuwhera_web::segment(&ocid)),
+                200,
+            )
+            .await;
+        let r003 = flags["flags"]
+            .as_array()
+            .expect("flags")
+            .iter()
+            .find(|f| f["code"] == "R003")
+            .expect("its R003 flag");
+        assert!(
+            r003["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("threshold of 15 days")),
+            "{r003}"
+        );
+        app.api(
+            "/api/v1/processes/{ocid}/flags",
+            "/api/v1/processes/ocds-none-x/flags",
+            404,
+        )
+        .await;
+        let indicators = app
+            .api("/api/v1/flags/indicators", "/api/v1/flags/indicators", 200)
+            .await;
+        assert_eq!(indicators.as_array().expect("list").len(), 11);
+        app.api("/api/v1/flags", "/api/v1/flags?code=R999", 400)
+            .await;
+        app.api("/api/v1/flags", "/api/v1/flags?date_from=yesterday", 400)
+            .await;
+
+        let rates = app
+            .api("/api/v1/compliance", "/api/v1/compliance", 200)
+            .await;
+        let first = &rates.as_array().expect("rates")[0];
+        let agency = first["buyer_id"].as_str().expect("agency");
+        let findings = app
+            .api(
+                "/api/v1/compliance/{agency}",
+                &format!("/api/v1/compliance/{}", tuwhera_web::segment(agency)),
+                200,
+            )
+            .await;
+        assert!(findings["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .all(|f| f["rule"].as_str().is_some_and(|r| r.starts_with("Rule "))));
+        app.api(
+            "/api/v1/compliance/{agency}",
+            "/api/v1/compliance/NZ-NZBN-0",
+            404,
+        )
+        .await;
+
+        let quality = app.api("/api/v1/quality", "/api/v1/quality", 200).await;
+        assert!(quality.as_array().expect("publishers").len() >= 4);
+        app.api(
+            "/api/v1/quality/{publisher}",
+            "/api/v1/quality/ocds-6550wx",
+            200,
+        )
+        .await;
+        app.api(
+            "/api/v1/quality/{publisher}",
+            "/api/v1/quality/ocds-nobody",
+            404,
+        )
+        .await;
+
+        let dash = app
+            .api("/api/v1/dashboards", "/api/v1/dashboards", 200)
+            .await;
+        assert!(dash["spend_by_month"]
+            .as_array()
+            .is_some_and(|s| !s.is_empty()));
+        app.api("/api/v1/dashboards", "/api/v1/dashboards?currency=nz", 400)
+            .await;
+        let nzd = app
+            .api("/api/v1/dashboards", "/api/v1/dashboards?currency=NZD", 200)
+            .await;
+        assert_eq!(nzd["currency"], "NZD");
+        let csv = app.get("/dashboards/top-buyers.csv?currency=NZD").await;
+        assert_eq!(csv.status().as_u16(), 200);
+        let text = csv.text().await.expect("csv");
+        assert!(
+            text.lines().count() > 1 && text.contains("Ministry"),
+            "{text}"
+        );
     }
 }

@@ -61,7 +61,7 @@ impl Indicator for R025 {
         }
         // A multi-supplier award is judged only when one bid is exactly that
         // consortium; otherwise who won what is unknown.
-        if suppliers.len() > 1 && !valid.iter().any(|t| *t == suppliers) {
+        if suppliers.len() > 1 && !valid.contains(&suppliers) {
             return;
         }
         // Each tenderer once per process, however many bids it made.

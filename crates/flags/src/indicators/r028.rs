@@ -42,7 +42,8 @@ impl Indicator for R028 {
         let mut named: BTreeSet<&str> = BTreeSet::new();
         let mut same: Vec<(f64, &str)> = Vec::new();
         for bid in p.submitted_bids() {
-            let Some(amount) = amount_of(bid.get("value")) else {
+            // Zero is a placeholder, not a price two firms happened to share.
+            let Some(amount) = amount_of(bid.get("value")).filter(|a| a.amount != 0.0) else {
                 continue;
             };
             let tenderers: BTreeSet<&str> = ids(array_at(bid, "tenderers")).into_iter().collect();

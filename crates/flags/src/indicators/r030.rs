@@ -65,7 +65,10 @@ impl Indicator for R030 {
             let Some(date) = str_at(bid, "date") else {
                 continue;
             };
-            let Some(at) = instant(date) else { continue };
+            let Some(at) = instant(date) else {
+                sink.note("R030", "a valid bid's date is not a date-time");
+                continue;
+            };
             if at <= end_at {
                 continue;
             }
@@ -84,7 +87,7 @@ impl Indicator for R030 {
                 p,
                 1.0,
                 format!(
-                    "A winning supplier's valid bid is dated {} , after the tender period ended ({end}).",
+                    "A winning supplier's valid bid is dated {}, after the tender period ended ({end}).",
                     dates[0]
                 ),
                 sorted(late),

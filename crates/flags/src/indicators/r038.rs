@@ -147,7 +147,9 @@ impl Indicator for R038 {
             };
             meta.insert(format!("{group}_upper_fence"), fence);
             for ((id, t), ratio) in judged.into_iter().zip(ratios) {
-                if ratio >= fence {
+                // With no spread (Q1 = Q3 = 0) the fence is 0 and every judged
+                // organisation would be "excessive", even one never disqualified.
+                if ratio >= fence && ratio > 0.0 {
                     let subject = match group {
                         "Buyer" => Subject::Buyer(id.clone()),
                         "ProcuringEntity" => Subject::ProcuringEntity(id.clone()),

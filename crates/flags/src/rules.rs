@@ -1,2 +1,0 @@
-//! placeholder
-pub const CHECKS: &[(&str, &str)] = &[];

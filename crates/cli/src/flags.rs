@@ -137,7 +137,7 @@ pub fn run(args: FlagsArgs) -> Result<u8> {
     };
     let path = args.file.clone().unwrap_or_else(|| PathBuf::from("-"));
     let name = path.display().to_string();
-    let input: Box<dyn Read> = if path.as_os_str() == "-" {
+    let input: Box<dyn Read + Send> = if path.as_os_str() == "-" {
         Box::new(std::io::stdin())
     } else {
         let file = std::fs::File::open(&path).with_context(|| format!("opening {name}"))?;
@@ -153,31 +153,51 @@ pub fn run(args: FlagsArgs) -> Result<u8> {
     let mut bad_lines = 0u64;
     let mut changes = 0u64;
     let mut issues = 0u64;
-    let mut lines = BufReader::with_capacity(1 << 20, input).lines();
-    let mut line_no = 0u64;
+    // Reading runs one batch ahead on its own thread while the workers judge
+    // the previous batch; the channel's bound keeps memory to a few batches.
+    let (send, receive) = std::sync::mpsc::sync_channel::<Result<Vec<(u64, String)>>>(2);
+    let reader_name = name.clone();
+    let reader = std::thread::spawn(move || {
+        let mut lines = BufReader::with_capacity(1 << 20, input).lines();
+        let mut line_no = 0u64;
+        loop {
+            let mut batch: Vec<(u64, String)> = Vec::with_capacity(BATCH);
+            for line in lines.by_ref() {
+                line_no += 1;
+                match line {
+                    Ok(line) if line.trim().is_empty() => continue,
+                    Ok(line) => batch.push((line_no, line)),
+                    Err(e) => {
+                        let _ = send.send(Err(anyhow::anyhow!(
+                            "{reader_name}: line {line_no}: could not read: {e}"
+                        )));
+                        return;
+                    }
+                }
+                if batch.len() == BATCH {
+                    break;
+                }
+            }
+            if batch.is_empty() || send.send(Ok(batch)).is_err() {
+                return;
+            }
+        }
+    });
     let stderr = std::io::stderr();
-    loop {
-        let mut batch: Vec<(u64, String)> = Vec::with_capacity(BATCH);
-        for line in lines.by_ref() {
-            line_no += 1;
-            let line = line.with_context(|| format!("{name}: line {line_no}: could not read"))?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            batch.push((line_no, line));
-            if batch.len() == BATCH {
-                break;
-            }
-        }
-        if batch.is_empty() {
-            break;
-        }
+    for batch in receive {
+        let batch = batch?;
         let (partial, bad, prepared) = batch
             .par_iter()
             .fold(
                 || (engine.partial(), Vec::new(), (0u64, 0u64, Vec::new())),
                 |(mut partial, mut bad, mut prepared), (no, line)| {
-                    match serde_json::from_str::<Value>(line) {
+                    // Prepare needs the whole release; the indicators alone need less.
+                    let parsed = if args.prepare {
+                        serde_json::from_str::<Value>(line)
+                    } else {
+                        tuwhera_flags::parse_for_indicators(line)
+                    };
+                    match parsed {
                         Ok(mut release) => {
                             if args.prepare {
                                 let report = prepare::prepare(&mut release, &prepare_settings, *no);
@@ -219,6 +239,9 @@ pub fn run(args: FlagsArgs) -> Result<u8> {
                 c.line, c.ocid, c.path, c.index, c.value, c.action
             );
         }
+    }
+    if reader.join().is_err() {
+        bail!("{name}: the reader thread failed");
     }
     let outcome = engine.finish(total);
     let mut out: Box<dyn Write> = match &args.output {

@@ -28,7 +28,7 @@ pub mod stats;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-pub use indicators::{Engine, Outcome, Partial};
+pub use indicators::{parse_for_indicators, Engine, Outcome, Partial};
 pub use settings::{Settings, SettingsError};
 
 /// What a flag is about. Most indicators flag a contracting process; some flag

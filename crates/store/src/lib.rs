@@ -317,7 +317,8 @@ const MIGRATIONS: &[Migration] = &[
         CREATE INDEX flag_processes_ocid ON flag_processes (ocid);
         CREATE INDEX flag_processes_code ON flag_processes (code, ocid);
         CREATE TABLE process_risk (ocid TEXT PRIMARY KEY, flag_count BIGINT NOT NULL, codes TEXT NOT NULL);
-        CREATE INDEX process_risk_order ON process_risk (flag_count, ocid);
+        CREATE INDEX process_risk_order ON process_risk (flag_count DESC, ocid);
+        CREATE TABLE flag_summary (code TEXT PRIMARY KEY, flags BIGINT NOT NULL, processes BIGINT NOT NULL);
         CREATE TABLE findings (
             ocid TEXT NOT NULL,
             code TEXT NOT NULL,

@@ -138,6 +138,8 @@ pub fn publisher_of(ocid: &str) -> &str {
 struct Pass {
     partials: HashMap<String, tuwhera_flags::Partial>,
     quality: HashMap<String, quality::Quality>,
+    /// Schema errors by rule, and processes with any, per publisher.
+    schema: HashMap<String, (BTreeMap<String, u64>, u64)>,
     findings: Vec<rules::Finding>,
     splitting: rules::Splitting,
 }
@@ -241,10 +243,17 @@ impl Store {
         flags.sort_by(|a, b| (&a.1.code, &a.1.subject).cmp(&(&b.1.code, &b.1.subject)));
         let mut findings = pass.findings;
         findings.extend(pass.splitting.finish(&rules_settings));
+        let quarantined = self.quarantined_by_publisher().await?;
+        let mut schema = pass.schema;
         let reports: Vec<(String, quality::Report)> = pass
             .quality
             .into_iter()
-            .map(|(p, q)| (p, q.report()))
+            .map(|(p, q)| {
+                let (errors, with_errors) = schema.remove(&p).unwrap_or_default();
+                let held = quarantined.get(&p).copied().unwrap_or(0);
+                let report = q.report().with_store(errors, with_errors, held);
+                (p, report)
+            })
             .collect();
 
         let summary = RefreshSummary {
@@ -269,7 +278,13 @@ impl Store {
     ) -> Result<(), StoreError> {
         let at = crate::now_rfc3339();
         let mut tx = self.pool.begin().await?;
-        for table in ["flags", "flag_processes", "process_risk", "findings"] {
+        for table in [
+            "flags",
+            "flag_processes",
+            "process_risk",
+            "findings",
+            "flag_summary",
+        ] {
             sqlx::query(&format!("DELETE FROM {table}"))
                 .execute(&mut *tx)
                 .await?;
@@ -278,8 +293,14 @@ impl Store {
         let mut flag_rows = Vec::with_capacity(flags.len());
         let mut link_rows = Vec::new();
         let mut per_process: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        // Per indicator: flags raised, and the distinct processes they concern.
+        let mut per_code: BTreeMap<String, (i64, std::collections::BTreeSet<String>)> =
+            BTreeMap::new();
         for (id, (publisher, flag)) in flags.into_iter().enumerate() {
             let id = id as i64;
+            let summary = per_code.entry(flag.code.clone()).or_default();
+            summary.0 += 1;
+            summary.1.extend(flag.ocids.iter().cloned());
             for ocid in &flag.ocids {
                 link_rows.push(vec![
                     Param::Text(ocid.clone()),
@@ -357,6 +378,22 @@ impl Store {
         .await?;
         self.insert_rows(&mut tx, "flag_processes (ocid, flag_id, code)", link_rows)
             .await?;
+        let summary_rows: Vec<Vec<Param>> = per_code
+            .into_iter()
+            .map(|(code, (flags, ocids))| {
+                vec![
+                    Param::Text(code),
+                    Param::Int(flags),
+                    Param::Int(ocids.len() as i64),
+                ]
+            })
+            .collect();
+        self.insert_rows(
+            &mut tx,
+            "flag_summary (code, flags, processes)",
+            summary_rows,
+        )
+        .await?;
         self.insert_rows(&mut tx, "process_risk (ocid, flag_count, codes)", risk_rows)
             .await?;
         self.insert_rows(
@@ -535,11 +572,11 @@ impl Store {
 
     /// Flags and flagged processes per indicator.
     pub async fn flag_counts(&self) -> Result<Vec<FlagCount>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT f.code, COUNT(DISTINCT f.flag_id), COUNT(DISTINCT fp.ocid) FROM flags f LEFT JOIN flag_processes fp ON fp.flag_id = f.flag_id GROUP BY f.code ORDER BY f.code",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        // Counted when the flags were written: counting a million links per
+        // request would cost a second.
+        let rows = sqlx::query("SELECT code, flags, processes FROM flag_summary ORDER BY code")
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok(FlagCount {
@@ -616,6 +653,22 @@ impl Store {
         rows.iter().map(snapshot).collect()
     }
 
+    /// Quarantined items per publisher (ocid prefix), for the quality reports.
+    async fn quarantined_by_publisher(&self) -> Result<HashMap<String, u64>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT ocid, COUNT(*) FROM quarantine WHERE ocid IS NOT NULL GROUP BY ocid",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: HashMap<String, u64> = HashMap::new();
+        for r in &rows {
+            let ocid: String = r.try_get(0)?;
+            let n: i64 = r.try_get(1)?;
+            *out.entry(publisher_of(&ocid).to_string()).or_default() += n as u64;
+        }
+        Ok(out)
+    }
+
     /// Quarantined items per publisher (by the ocid prefix, where there was an ocid).
     pub async fn quarantine_count(&self, publisher: &str) -> Result<i64, StoreError> {
         let row = sqlx::query(&self.sql("SELECT COUNT(*) FROM quarantine WHERE ocid LIKE ?"))
@@ -673,6 +726,13 @@ fn merge(engine: &Engine, mut a: Pass, b: Pass) -> Pass {
     }
     for (publisher, q) in b.quality {
         a.quality.entry(publisher).or_default().merge(q);
+    }
+    for (publisher, (errors, processes)) in b.schema {
+        let mine = a.schema.entry(publisher).or_default();
+        mine.1 += processes;
+        for (code, n) in errors {
+            *mine.0.entry(code).or_default() += n;
+        }
     }
     a.findings.extend(b.findings);
     a.splitting.merge(b.splitting);

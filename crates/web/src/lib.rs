@@ -80,6 +80,8 @@ struct Cache {
     stats: Option<tuwhera_store::Stats>,
     /// Dashboards by currency and the risk version they were computed on.
     dashboards: std::collections::HashMap<(String, i64), Arc<tuwhera_store::Dashboard>>,
+    /// Risk-list pages by query and risk version.
+    risk_pages: std::collections::HashMap<(String, i64), Arc<tuwhera_store::risk::RiskPage>>,
 }
 
 /// Searches kept at most: the cache is emptied when it would grow past this.
@@ -117,6 +119,25 @@ impl AppState {
             state.refreshing.store(false, Ordering::Release);
         });
         Ok(())
+    }
+
+    /// A page of the risk list, from the cache when asked before on the same results.
+    pub async fn risk_page(
+        &self,
+        query: &tuwhera_store::risk::RiskQuery,
+    ) -> Result<Arc<tuwhera_store::risk::RiskPage>, ApiError> {
+        self.fresh_risk().await?;
+        let key = (format!("{query:?}"), self.store.risk_version().await?);
+        if let Some(hit) = self.fresh_cache().await?.risk_pages.get(&key) {
+            return Ok(hit.clone());
+        }
+        let page = Arc::new(self.store.risk_page(query).await?);
+        let mut cache = self.fresh_cache().await?;
+        if cache.risk_pages.len() >= CACHED_SEARCHES {
+            cache.risk_pages.clear();
+        }
+        cache.risk_pages.insert(key, page.clone());
+        Ok(page)
     }
 
     /// The dashboards' figures, computed once per data and risk version.

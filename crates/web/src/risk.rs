@@ -305,19 +305,19 @@ pub async fn flags_api(
         total: page.total,
         results: page
             .results
-            .into_iter()
+            .iter()
             .map(|r| RiskRowOut {
                 url: format!("/api/v1/processes/{}/flags", segment(&r.ocid)),
-                ocid: r.ocid,
-                title: r.title,
-                date: r.date,
-                buyer_id: r.buyer_id,
-                buyer_name: r.buyer_name,
+                ocid: r.ocid.clone(),
+                title: r.title.clone(),
+                date: r.date.clone(),
+                buyer_id: r.buyer_id.clone(),
+                buyer_name: r.buyer_name.clone(),
                 flag_count: r.flag_count,
-                codes: r.codes,
+                codes: r.codes.clone(),
             })
             .collect(),
-        next_cursor: page.next_cursor,
+        next_cursor: page.next_cursor.clone(),
         next,
     }))
 }
@@ -885,6 +885,16 @@ async fn publisher_page(State(state): State<AppState>, Path(publisher): Path<Str
         p { (m.t("quality.score.help")) }
         p { (m.f("quality.quarantine", &[("n", &latest.quarantined.to_string())])) " " a href="/quarantine" { (m.t("nav.quarantine")) } }
         (charts::figure(&trend, &format!("/api/v1/quality/{}", segment(&publisher))))
+        @if let Some(errors) = report.get("schema_errors").and_then(Value::as_object).filter(|e| !e.is_empty()) {
+            section aria-labelledby="h-schema" {
+                h2 #h-schema { (m.t("quality.schema_errors")) }
+                div.table-scroll { table #schema-errors {
+                    caption.visually-hidden { (m.t("quality.schema_errors")) }
+                    thead { tr { th scope="col" { (m.t("quality.rule")) } th scope="col" .num { (m.t("quality.occurrences")) } } }
+                    tbody { @for (rule, n) in errors { tr { td { code { (rule) } } td.num { (n) } } } }
+                } }
+            }
+        }
         (report_tables(m, report))
         p { a href=(format!("/api/v1/quality/{}", segment(&publisher))) { (m.t("risk.as_json")) } }
     };

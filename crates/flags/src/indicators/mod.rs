@@ -430,3 +430,148 @@ pub(crate) fn num(v: f64) -> String {
             .to_string()
     }
 }
+
+/// Parses one compiled release for the indicators only, leaving out the parts
+/// no indicator reads (parties, planning, contracts; the tender's items,
+/// documents and tenderers; awards' documents and all of an awarded item but
+/// its classification): on the DGCP data that is most of the bytes, and
+/// building them into a `Value` was most of a run's time. The `prepare` step
+/// and data quality need the whole release: parse those with `serde_json`.
+pub fn parse_for_indicators(text: &str) -> Result<Value, serde_json::Error> {
+    use serde::de::DeserializeSeed;
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = Pruned {
+        place: Place::Release,
+    }
+    .deserialize(&mut de)?;
+    de.end()?;
+    Ok(value)
+}
+
+/// Where in a release the pruning parser is: each place has members the
+/// indicators never read.
+#[derive(Clone, Copy, PartialEq)]
+enum Place {
+    Release,
+    Tender,
+    /// An array of awards, or of an award's items: each member is `Member`.
+    Awards,
+    Award,
+    Items,
+    Item,
+}
+
+impl Place {
+    /// Whether to skip this member, and if not, where its value is.
+    fn member(self, key: &str) -> Option<Option<Place>> {
+        match (self, key) {
+            (Place::Release, "parties" | "planning" | "contracts" | "relatedProcesses") => None,
+            (Place::Release, "tender") => Some(Some(Place::Tender)),
+            (Place::Release, "awards") => Some(Some(Place::Awards)),
+            (Place::Tender, "items" | "documents" | "tenderers" | "milestones" | "amendments") => {
+                None
+            }
+            (Place::Award, "documents" | "amendments" | "description" | "title") => None,
+            (Place::Award, "items") => Some(Some(Place::Items)),
+            // R048 reads only the classification of an awarded item.
+            (Place::Item, "classification") => Some(None),
+            (Place::Item, _) => None,
+            _ => Some(None),
+        }
+    }
+
+    fn element(self) -> Option<Place> {
+        match self {
+            Place::Awards => Some(Place::Award),
+            Place::Items => Some(Place::Item),
+            _ => None,
+        }
+    }
+}
+
+struct Pruned {
+    place: Place,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Pruned {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Pruned {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a compiled release (a JSON object)")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            match self.place.member(&key) {
+                None => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+                Some(Some(place)) => {
+                    let v = map.next_value_seed(Pruned { place })?;
+                    out.insert(key, v);
+                }
+                Some(None) => {
+                    let v = map.next_value_seed(PlainValue)?;
+                    out.insert(key, v);
+                }
+            }
+        }
+        Ok(Value::Object(out))
+    }
+
+    // Anything but the expected shape is kept as it is: the engine judges it.
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        match self.place.element() {
+            Some(place) => {
+                while let Some(v) = seq.next_element_seed(Pruned { place })? {
+                    out.push(v);
+                }
+            }
+            None => {
+                while let Some(v) = seq.next_element_seed(PlainValue)? {
+                    out.push(v);
+                }
+            }
+        }
+        Ok(Value::Array(out))
+    }
+}
+
+/// A whole `Value`, as a seed.
+struct PlainValue;
+
+impl<'de> serde::de::DeserializeSeed<'de> for PlainValue {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        <Value as serde::Deserialize>::deserialize(deserializer)
+    }
+}

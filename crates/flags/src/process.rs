@@ -123,21 +123,64 @@ impl<'a> Process<'a> {
         Some(complete)
     }
 
-    /// The single winning supplier set and the bids it competed with, when the
-    /// process has exactly one final, active award. The winner may be a
-    /// consortium: a bid is the winner's when its tenderers are exactly the
-    /// award's suppliers.
-    pub fn single_award(&self) -> Option<(BTreeSet<&'a str>, &'a [Value])> {
-        let awards = self.final_awards()?;
+    /// The competitions in the process, each with its one winning supplier
+    /// set and the bids that competed for it.
+    ///
+    /// A process divided into lots (`/tender/lots`) whose active awards and
+    /// bids all name their lots (`relatedLots`, from the bids and lots
+    /// extensions) is one competition per lot with exactly one active award;
+    /// otherwise the whole process is one competition, when it has exactly
+    /// one final, active award (Cardinal's rule: with several, which bids
+    /// competed for which award is unknown). The winner may be a consortium:
+    /// a bid is the winner's when its tenderers are exactly the suppliers.
+    pub fn competitions(&self) -> Vec<Competition<'a>> {
+        let Some(awards) = self.final_awards() else {
+            return Vec::new();
+        };
+        let Some(details) = self.bid_details() else {
+            return Vec::new();
+        };
+        let bids: Vec<&'a Map<String, Value>> = details.iter().filter_map(Value::as_object).collect();
+        let lots: Vec<&'a str> = self
+            .tender()
+            .map(|t| array_at(t, "lots"))
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|l| l.get("id").and_then(Value::as_str))
+            .collect();
+        let names_lots = |o: &Map<String, Value>| !array_at(o, "relatedLots").is_empty();
+        if !lots.is_empty() && !awards.is_empty() && awards.iter().all(|a| names_lots(a)) && bids.iter().all(|b| names_lots(b)) {
+            let in_lot = |o: &Map<String, Value>, lot: &str| array_at(o, "relatedLots").iter().any(|l| l.as_str() == Some(lot));
+            return lots
+                .into_iter()
+                .filter_map(|lot| {
+                    let won: Vec<_> = awards.iter().filter(|a| in_lot(a, lot)).collect();
+                    let [award] = won.as_slice() else { return None };
+                    let suppliers: BTreeSet<&str> = ids(array_at(award, "suppliers")).into_iter().collect();
+                    (!suppliers.is_empty()).then(|| Competition {
+                        lot: Some(lot),
+                        suppliers,
+                        bids: bids.iter().copied().filter(|b| in_lot(b, lot)).collect(),
+                    })
+                })
+                .collect();
+        }
         let [award] = awards.as_slice() else {
-            return None;
+            return Vec::new();
         };
         let suppliers: BTreeSet<&str> = ids(array_at(award, "suppliers")).into_iter().collect();
         if suppliers.is_empty() {
-            return None;
+            return Vec::new();
         }
-        Some((suppliers, self.bid_details()?))
+        vec![Competition { lot: None, suppliers, bids }]
     }
+}
+
+/// One award's competition: a lot, or a whole process not divided into lots.
+pub struct Competition<'a> {
+    pub lot: Option<&'a str>,
+    pub suppliers: BTreeSet<&'a str>,
+    pub bids: Vec<&'a Map<String, Value>>,
 }
 
 /// Converts amounts so bids in different currencies can be compared, or says
@@ -210,14 +253,12 @@ impl SecondLowest {
 /// does not qualify (no single award, no valid priced bid from both, or the
 /// lowest bid did not win, so the award was not on price alone).
 pub fn second_lowest(
-    p: &Process<'_>,
+    competition: &Competition<'_>,
     money: &Money<'_>,
 ) -> Result<Option<SecondLowest>, Incomparable> {
-    let Some((suppliers, details)) = p.single_award() else {
-        return Ok(None);
-    };
+    let suppliers = &competition.suppliers;
     let mut bids: Vec<(BTreeSet<&str>, Amount<'_>)> = Vec::new();
-    for bid in details.iter().filter_map(Value::as_object) {
+    for bid in competition.bids.iter().copied() {
         if str_at(bid, "status") != Some("valid") {
             continue;
         }
@@ -237,7 +278,7 @@ pub fn second_lowest(
     let mut runner_up: Option<(String, f64)> = None;
     for ((tenderers, _), value) in bids.iter().zip(values) {
         let label = tenderers.iter().copied().collect::<Vec<_>>().join("+");
-        let slot = if *tenderers == suppliers {
+        let slot = if tenderers == suppliers {
             &mut winner
         } else {
             &mut runner_up

@@ -291,7 +291,7 @@ pub async fn flags_api(
     state.fresh_risk().await?;
     let pairs = params::pairs(raw.as_deref(), RISK_PARAMS)?;
     let query = risk_query(&pairs)?;
-    let page = state.store.risk_page(&query).await?;
+    let page = state.risk_page(&query).await?;
     let next = page
         .next_cursor
         .as_ref()
@@ -574,13 +574,9 @@ async fn risk_page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Re
     if let Err(e) = state.fresh_risk().await {
         return server_error(m, e);
     }
-    let (list, counts) = match (
-        state.store.risk_page(&query).await,
-        indicators(&state).await,
-    ) {
+    let (list, counts) = match (state.risk_page(&query).await, indicators(&state).await) {
         (Ok(l), Ok(c)) => (l, c),
-        (Err(e), _) => return server_error(m, e.into()),
-        (_, Err(e)) => return server_error(m, e),
+        (Err(e), _) | (_, Err(e)) => return server_error(m, e),
     };
     let next = list
         .next_cursor

@@ -31,7 +31,18 @@ impl R024 {
 }
 
 /// (ocid, ratio, winner, runner-up, winner amount, runner-up amount)
-pub type Ratios = Vec<(String, f64, String, String, f64, f64)>;
+pub struct Ratio {
+    pub ocid: String,
+    /// The lot competed for, when the process is divided into lots.
+    pub lot: Option<String>,
+    pub ratio: f64,
+    pub winner: String,
+    pub runner_up: String,
+    pub winner_amount: f64,
+    pub runner_up_amount: f64,
+}
+
+pub type Ratios = Vec<Ratio>;
 
 pub(crate) fn collect(
     code: &'static str,
@@ -44,20 +55,23 @@ pub(crate) fn collect(
     if !compares_prices(settings, p) {
         return;
     }
-    match second_lowest(p, money) {
-        Ok(Some(s)) => state.push((
-            p.ocid.to_string(),
-            s.ratio(),
-            s.winner.clone(),
-            s.runner_up.clone(),
-            s.winner_amount,
-            s.runner_up_amount,
-        )),
-        Ok(None) => {}
-        Err(Incomparable::NoRate(currency)) => sink.note(
-            code,
-            format!("bids in several currencies and no rate for {currency}"),
-        ),
+    for competition in p.competitions() {
+        match second_lowest(&competition, money) {
+            Ok(Some(s)) => state.push(Ratio {
+                ocid: p.ocid.to_string(),
+                lot: competition.lot.map(String::from),
+                ratio: s.ratio(),
+                winner: s.winner.clone(),
+                runner_up: s.runner_up.clone(),
+                winner_amount: s.winner_amount,
+                runner_up_amount: s.runner_up_amount,
+            }),
+            Ok(None) => {}
+            Err(Incomparable::NoRate(currency)) => sink.note(
+                code,
+                format!("bids in several currencies and no rate for {currency}"),
+            ),
+        }
     }
 }
 
@@ -77,7 +91,7 @@ impl Indicator for R024 {
     }
 
     fn finalize(&self, state: Ratios, sink: &mut Sink, meta: &mut Meta) {
-        let ratios: Vec<f64> = state.iter().map(|r| r.1).collect();
+        let ratios: Vec<f64> = state.iter().map(|r| r.ratio).collect();
         let fence = match self.threshold {
             Some(t) => t,
             None => {
@@ -90,7 +104,7 @@ impl Indicator for R024 {
             }
         };
         meta.insert("lower_fence".into(), fence);
-        for (ocid, ratio, winner, runner_up, w, r) in state {
+        for Ratio { ocid, lot, ratio, winner, runner_up, winner_amount: w, runner_up_amount: r } in state {
             if ratio <= fence {
                 let p = Process {
                     ocid: &ocid,
@@ -101,7 +115,8 @@ impl Indicator for R024 {
                     &p,
                     ratio,
                     format!(
-                        "The second-lowest valid bid ({}) was {}% above the winning bid ({}), at or below the threshold of {}%.",
+                        "{}The second-lowest valid bid ({}) was {}% above the winning bid ({}), at or below the threshold of {}%.",
+                        lot.as_ref().map(|l| format!("Lot {l}: ")).unwrap_or_default(),
                         num(r),
                         num(ratio * 100.0),
                         num(w),
@@ -115,6 +130,7 @@ impl Indicator for R024 {
                         ("winningAmount", json!(w)),
                         ("runnerUp", json!(runner_up)),
                         ("runnerUpAmount", json!(r)),
+                        ("lot", json!(lot)),
                     ]),
                 ));
             }

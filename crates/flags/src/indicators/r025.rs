@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::{details, num, Indicator, Meta, Sink};
 use crate::process::{array_at, ids, str_at, Money, Process};
@@ -46,36 +46,36 @@ impl Indicator for R025 {
     }
 
     fn fold(&self, p: &Process<'_>, _: &Money<'_>, state: &mut Self::State, _: &mut Sink) {
-        let Some((suppliers, bids)) = p.single_award() else {
-            return;
-        };
-        let mut valid: Vec<BTreeSet<&str>> = Vec::new();
-        for bid in bids.iter().filter_map(Value::as_object) {
-            if str_at(bid, "status") == Some("valid") {
-                let tenderers: BTreeSet<&str> =
-                    ids(array_at(bid, "tenderers")).into_iter().collect();
-                if !tenderers.is_empty() {
-                    valid.push(tenderers);
+        for competition in p.competitions() {
+            let suppliers = &competition.suppliers;
+            let mut valid: Vec<BTreeSet<&str>> = Vec::new();
+            for bid in &competition.bids {
+                if str_at(bid, "status") == Some("valid") {
+                    let tenderers: BTreeSet<&str> =
+                        ids(array_at(bid, "tenderers")).into_iter().collect();
+                    if !tenderers.is_empty() {
+                        valid.push(tenderers);
+                    }
                 }
             }
-        }
-        // A multi-supplier award is judged only when one bid is exactly that
-        // consortium; otherwise who won what is unknown.
-        if suppliers.len() > 1 && !valid.contains(&suppliers) {
-            return;
-        }
-        // Each tenderer once per process, however many bids it made.
-        let mut seen: BTreeMap<&str, bool> = BTreeMap::new();
-        for tenderers in &valid {
-            let won = *tenderers == suppliers;
-            for id in tenderers {
-                *seen.entry(id).or_default() |= won;
+            // A multi-supplier award is judged only when one bid is exactly that
+            // consortium; otherwise who won what is unknown.
+            if suppliers.len() > 1 && !valid.contains(suppliers) {
+                continue;
             }
-        }
-        for (id, won) in seen {
-            let tally = state.entry(id.to_string()).or_default();
-            tally.won += u64::from(won);
-            tally.ocids.push(p.ocid.to_string());
+            // Each tenderer once per competition, however many bids it made.
+            let mut seen: BTreeMap<&str, bool> = BTreeMap::new();
+            for tenderers in &valid {
+                let won = tenderers == suppliers;
+                for id in tenderers {
+                    *seen.entry(id).or_default() |= won;
+                }
+            }
+            for (id, won) in seen {
+                let tally = state.entry(id.to_string()).or_default();
+                tally.won += u64::from(won);
+                tally.ocids.push(p.ocid.to_string());
+            }
         }
     }
 
@@ -132,7 +132,12 @@ impl Indicator for R025 {
                         ("threshold", json!(fence)),
                         ("busyFence", json!(busy)),
                     ]),
-                    ocids: tally.ocids,
+                    ocids: {
+                        // Lots of one process each count; the process is listed once.
+                        let mut ocids = tally.ocids;
+                        ocids.dedup();
+                        ocids
+                    },
                 });
             }
         }

@@ -11,7 +11,7 @@
 
 use serde_json::json;
 
-use super::r024::{collect, Ratios};
+use super::r024::{collect, Ratio, Ratios};
 use super::{details, num, process_flag, Indicator, Meta, Sink};
 use crate::process::{Money, Process};
 use crate::settings::Settings;
@@ -47,7 +47,7 @@ impl Indicator for R058 {
     }
 
     fn finalize(&self, state: Ratios, sink: &mut Sink, meta: &mut Meta) {
-        let ratios: Vec<f64> = state.iter().map(|r| r.1).collect();
+        let ratios: Vec<f64> = state.iter().map(|r| r.ratio).collect();
         let fence = match self.threshold {
             Some(t) => t,
             None => {
@@ -63,7 +63,7 @@ impl Indicator for R058 {
         if fence <= 0.0 {
             return;
         }
-        for (ocid, ratio, winner, _runner_up, w, r) in state {
+        for Ratio { ocid, lot, ratio, winner, winner_amount: w, runner_up_amount: r, .. } in state {
             if ratio >= fence {
                 let p = Process {
                     ocid: &ocid,
@@ -74,7 +74,8 @@ impl Indicator for R058 {
                     &p,
                     ratio,
                     format!(
-                        "The next-lowest valid bid ({}) was {}% above the winning bid ({}), at or above the threshold of {}%: the winner undercut everyone by far.",
+                        "{}The next-lowest valid bid ({}) was {}% above the winning bid ({}), at or above the threshold of {}%: the winner undercut everyone by far.",
+                        lot.as_ref().map(|l| format!("Lot {l}: ")).unwrap_or_default(),
                         num(r),
                         num(ratio * 100.0),
                         num(w),
@@ -87,6 +88,7 @@ impl Indicator for R058 {
                         ("winner", json!(winner)),
                         ("winningAmount", json!(w)),
                         ("runnerUpAmount", json!(r)),
+                        ("lot", json!(lot)),
                     ]),
                 ));
             }

@@ -99,7 +99,8 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 SERVE=$!
 trap 'kill $SERVE 2>/dev/null || true' EXIT
 for _ in $(seq 1 600); do curl -fsS "http://127.0.0.1:$PORT/healthz" > /dev/null 2>&1 && break; sleep 0.5; done
-curl -fsS "http://127.0.0.1:$PORT/dashboards" > /dev/null
+# Each page once before measuring: the first request after a change computes what the cache keeps.
+for path in /dashboards /api/v1/dashboards /risk; do curl -fsS "http://127.0.0.1:$PORT$path" > /dev/null; done
 echo
 echo "| page | connections | requests/s | p50 ms | p90 ms | p99 ms |"
 echo "| --- | --- | --- | --- | --- | --- |"

@@ -188,6 +188,9 @@ pub fn run(args: FlagsArgs) -> Result<u8> {
         let batch = batch?;
         let (partial, bad, prepared) = batch
             .par_iter()
+            // Few, large pieces: merging partial states (maps of tenderers) costs
+            // more than it saves once both cores have work.
+            .with_min_len(1024)
             .fold(
                 || (engine.partial(), Vec::new(), (0u64, 0u64, Vec::new())),
                 |(mut partial, mut bad, mut prepared), (no, line)| {

@@ -694,6 +694,7 @@ fn fold_page(
 ) -> Pass {
     let partial = page
         .par_iter()
+        .with_min_len(256)
         .fold(Pass::default, |mut pass, (ocid, compiled)| {
             // A record the store wrote is JSON; one that is not is skipped here
             // and shows in the data-quality counts as missing.

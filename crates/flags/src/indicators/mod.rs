@@ -312,6 +312,9 @@ impl Engine {
     pub fn run(&self, releases: &[Value]) -> Outcome {
         let partial = releases
             .par_iter()
+            // Few, large pieces: merging partial states costs more than it
+            // saves once every core has work.
+            .with_min_len(1024)
             .fold(
                 || self.partial(),
                 |mut partial, release| {

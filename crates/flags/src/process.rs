@@ -140,7 +140,8 @@ impl<'a> Process<'a> {
         let Some(details) = self.bid_details() else {
             return Vec::new();
         };
-        let bids: Vec<&'a Map<String, Value>> = details.iter().filter_map(Value::as_object).collect();
+        let bids: Vec<&'a Map<String, Value>> =
+            details.iter().filter_map(Value::as_object).collect();
         let lots: Vec<&'a str> = self
             .tender()
             .map(|t| array_at(t, "lots"))
@@ -149,14 +150,23 @@ impl<'a> Process<'a> {
             .filter_map(|l| l.get("id").and_then(Value::as_str))
             .collect();
         let names_lots = |o: &Map<String, Value>| !array_at(o, "relatedLots").is_empty();
-        if !lots.is_empty() && !awards.is_empty() && awards.iter().all(|a| names_lots(a)) && bids.iter().all(|b| names_lots(b)) {
-            let in_lot = |o: &Map<String, Value>, lot: &str| array_at(o, "relatedLots").iter().any(|l| l.as_str() == Some(lot));
+        if !lots.is_empty()
+            && !awards.is_empty()
+            && awards.iter().all(|a| names_lots(a))
+            && bids.iter().all(|b| names_lots(b))
+        {
+            let in_lot = |o: &Map<String, Value>, lot: &str| {
+                array_at(o, "relatedLots")
+                    .iter()
+                    .any(|l| l.as_str() == Some(lot))
+            };
             return lots
                 .into_iter()
                 .filter_map(|lot| {
                     let won: Vec<_> = awards.iter().filter(|a| in_lot(a, lot)).collect();
                     let [award] = won.as_slice() else { return None };
-                    let suppliers: BTreeSet<&str> = ids(array_at(award, "suppliers")).into_iter().collect();
+                    let suppliers: BTreeSet<&str> =
+                        ids(array_at(award, "suppliers")).into_iter().collect();
                     (!suppliers.is_empty()).then(|| Competition {
                         lot: Some(lot),
                         suppliers,
@@ -172,7 +182,11 @@ impl<'a> Process<'a> {
         if suppliers.is_empty() {
             return Vec::new();
         }
-        vec![Competition { lot: None, suppliers, bids }]
+        vec![Competition {
+            lot: None,
+            suppliers,
+            bids,
+        }]
     }
 }
 

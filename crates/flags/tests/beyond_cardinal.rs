@@ -66,7 +66,11 @@ fn each_lot_is_its_own_competition() {
     let r024 = Engine::new(only("R024", 0.05)).run(&[lots_process()]);
     assert_eq!(r024.flags.len(), 1, "{:?}", r024.flags);
     assert_eq!(r024.flags[0].details["lot"], "1");
-    assert!(r024.flags[0].reason.starts_with("Lot 1: "), "{}", r024.flags[0].reason);
+    assert!(
+        r024.flags[0].reason.starts_with("Lot 1: "),
+        "{}",
+        r024.flags[0].reason
+    );
     assert!((r024.flags[0].value - 0.01).abs() < 1e-12);
 
     let r058 = Engine::new(only("R058", 0.5)).run(&[lots_process()]);
@@ -80,7 +84,10 @@ fn each_lot_is_its_own_competition() {
     for b in unlotted["bids"]["details"].as_array_mut().unwrap() {
         b.as_object_mut().unwrap().remove("relatedLots");
     }
-    assert!(Engine::new(only("R024", 0.05)).run(&[unlotted]).flags.is_empty());
+    assert!(Engine::new(only("R024", 0.05))
+        .run(&[unlotted])
+        .flags
+        .is_empty());
 }
 
 #[test]
@@ -107,7 +114,10 @@ fn currencies_are_converted_or_the_process_is_counted_as_not_judged() {
     let out = Engine::new(only("R024", 0.05)).run(std::slice::from_ref(&process));
     assert!(out.flags.is_empty());
     let note = out.notes.iter().find(|n| n.code == "R024").expect("a note");
-    assert_eq!((note.reason.as_str(), note.processes), ("bids in several currencies and no rate for USD", 1));
+    assert_eq!(
+        (note.reason.as_str(), note.processes),
+        ("bids in several currencies and no rate for USD", 1)
+    );
 
     // With a rate: 100 USD = 170 NZD, so the runner-up is 0.59 % above.
     let mut settings = only("R024", 0.05);

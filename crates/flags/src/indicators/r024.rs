@@ -104,7 +104,16 @@ impl Indicator for R024 {
             }
         };
         meta.insert("lower_fence".into(), fence);
-        for Ratio { ocid, lot, ratio, winner, runner_up, winner_amount: w, runner_up_amount: r } in state {
+        for Ratio {
+            ocid,
+            lot,
+            ratio,
+            winner,
+            runner_up,
+            winner_amount: w,
+            runner_up_amount: r,
+        } in state
+        {
             if ratio <= fence {
                 let p = Process {
                     ocid: &ocid,

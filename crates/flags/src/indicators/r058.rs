@@ -63,7 +63,16 @@ impl Indicator for R058 {
         if fence <= 0.0 {
             return;
         }
-        for Ratio { ocid, lot, ratio, winner, winner_amount: w, runner_up_amount: r, .. } in state {
+        for Ratio {
+            ocid,
+            lot,
+            ratio,
+            winner,
+            winner_amount: w,
+            runner_up_amount: r,
+            ..
+        } in state
+        {
             if ratio >= fence {
                 let p = Process {
                     ocid: &ocid,

@@ -5,6 +5,7 @@
 //! Pure: this crate opens no database and no socket.
 
 pub mod graph;
+pub mod privacy;
 pub mod read;
 pub mod upgrade;
 pub mod validate;

@@ -1,5 +1,6 @@
 //! `tuwhera`: the command-line entry point of the Tuwhera platform.
 
+mod bods;
 mod flags;
 mod ingest;
 mod ocds;
@@ -32,6 +33,9 @@ enum Command {
         after_help = "Examples:\n  tuwhera ingest data/ocds/real-examples/moldova/releases/*.json\n  tuwhera ingest --database postgres://localhost/tuwhera releases.jsonl.gz\n\nIngesting the same file twice changes nothing. Releases that cannot be kept go to the quarantine, with their reasons.\nExit status: 0 all kept, 1 some quarantined, 2 usage, I/O or database failure."
     )]
     Ingest(ingest::IngestArgs),
+    /// Work with Beneficial Ownership Data Standard (BODS 0.4) statements.
+    #[command(subcommand)]
+    Bods(bods::BodsCommand),
     /// Red flags (risk signals, not proof) over compiled releases: a file, or the database.
     #[command(
         after_help = "Examples:\n  tuwhera flags compiled.jsonl.gz > flags.json\n  tuwhera flags --settings cardinal-settings.ini --format cardinal compiled.jsonl\n  tuwhera flags --format csv -o flags.csv compiled.jsonl\n  tuwhera flags --database sqlite://tuwhera.db --settings flags.toml\n\nSettings and every indicator: docs/indicators/. Exit status: 0 done, 1 some lines were not JSON (named on stderr), 2 usage or I/O failure."
@@ -85,6 +89,7 @@ fn main() -> ExitCode {
         Command::Ocds(cmd) => ocds::run(cmd),
         Command::Ingest(args) => ingest::run(args),
         Command::Flags(args) => flags::run(args),
+        Command::Bods(cmd) => bods::run(cmd),
         Command::Serve(args) => serve::serve(args),
         Command::Demo(args) => serve::demo(args),
         Command::Token(cmd) => serve::token(cmd),

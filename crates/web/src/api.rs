@@ -90,7 +90,7 @@ fn cors(response: &mut Response) {
     );
 }
 
-fn json<T: Serialize>(value: &T) -> Response {
+pub(crate) fn json<T: Serialize>(value: &T) -> Response {
     let mut response = Json(value).into_response();
     cors(&mut response);
     response

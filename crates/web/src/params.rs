@@ -75,7 +75,7 @@ pub fn limit(pairs: &[(String, String)]) -> Result<u32, ApiError> {
     }
 }
 
-fn date(pairs: &[(String, String)], key: &str) -> Result<Option<String>, ApiError> {
+pub fn date(pairs: &[(String, String)], key: &str) -> Result<Option<String>, ApiError> {
     let Some(v) = get(pairs, key) else {
         return Ok(None);
     };
@@ -112,7 +112,7 @@ fn number(pairs: &[(String, String)], key: &str) -> Result<Option<f64>, ApiError
     }
 }
 
-fn text(pairs: &[(String, String)], key: &str, max: usize) -> Result<Option<String>, ApiError> {
+pub fn text(pairs: &[(String, String)], key: &str, max: usize) -> Result<Option<String>, ApiError> {
     match get(pairs, key) {
         Some(v) if v.chars().count() > max => Err(ApiError::invalid(
             key,

@@ -8,7 +8,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use maud::{html, Markup};
 use serde::Serialize;
 use serde_json::Value;
@@ -16,6 +16,7 @@ use tuwhera_store::risk::{RiskQuery, StoredFinding, StoredFlag};
 use tuwhera_store::Dashboard;
 use utoipa::ToSchema;
 
+use crate::api::json;
 use crate::charts::{self, Chart, Kind, Unit};
 use crate::pages::{day, error_page, layout, page, server_error, Section};
 use crate::params;
@@ -50,26 +51,8 @@ const RISK_PARAMS: &[&str] = &[
     "cursor",
 ];
 
-fn json<T: Serialize>(value: &T) -> Response {
-    let mut response = Json(value).into_response();
-    response.headers_mut().insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        header::HeaderValue::from_static("*"),
-    );
-    response
-}
-
 fn risk_query(pairs: &[(String, String)]) -> Result<RiskQuery, ApiError> {
-    let text = |key: &'static str| -> Result<Option<String>, ApiError> {
-        match params::get(pairs, key) {
-            Some(v) if v.chars().count() > 200 => Err(ApiError::invalid(
-                key,
-                format!("{key} is longer than 200 characters"),
-            )),
-            Some(v) if !v.trim().is_empty() => Ok(Some(v.trim().to_string())),
-            _ => Ok(None),
-        }
-    };
+    let text = |key| params::text(pairs, key, 200);
     let code = text("code")?;
     if let Some(c) = &code {
         if tuwhera_flags::title(c).is_none() {
@@ -79,32 +62,12 @@ fn risk_query(pairs: &[(String, String)]) -> Result<RiskQuery, ApiError> {
             ));
         }
     }
-    let date = |key: &'static str| -> Result<Option<String>, ApiError> {
-        let v = text(key)?;
-        if let Some(d) = &v {
-            let ok = d.len() == 10
-                && d.as_bytes().iter().enumerate().all(|(i, b)| {
-                    if i == 4 || i == 7 {
-                        *b == b'-'
-                    } else {
-                        b.is_ascii_digit()
-                    }
-                });
-            if !ok {
-                return Err(ApiError::invalid(
-                    key,
-                    format!("{key} must be a date, YYYY-MM-DD"),
-                ));
-            }
-        }
-        Ok(v)
-    };
     Ok(RiskQuery {
         code,
         buyer: text("buyer")?,
         supplier: text("supplier")?,
-        date_from: date("date_from")?,
-        date_to: date("date_to")?,
+        date_from: params::date(pairs, "date_from")?,
+        date_to: params::date(pairs, "date_to")?,
         limit: params::limit(pairs)?,
         cursor: params::get(pairs, "cursor").map(String::from),
     })

@@ -73,6 +73,16 @@ setup_browser() {
   export TUWHERA_SCREENSHOTS="$PWD/target/screenshots"
 }
 
+# The action plan's PDF report is checked by extracting its text (crates/plan/tests/pdf.rs).
+setup_pdftotext() {
+  if ! command -v pdftotext >/dev/null 2>&1; then
+    echo "test.sh: installing pdftotext (Debian package poppler-utils)" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2 && apt-get install -y -qq poppler-utils >&2
+  fi
+}
+
 start_postgres
 setup_browser
+setup_pdftotext
 cargo test --workspace --release --locked "$@"

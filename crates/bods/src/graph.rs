@@ -667,6 +667,57 @@ pub fn identifiers(statement_or_details: &Value) -> Vec<Identifier> {
         .collect()
 }
 
+/// The parts of a statement the graph reads, and nothing else.
+///
+/// A register of millions of statements is resolved in memory; addresses,
+/// sources, annotations and publication details are most of a statement's
+/// size and none of them changes who owns what. Building the [`Graph`] from
+/// these keeps memory to a fraction of the full statements'.
+pub fn essentials(statement: &Value) -> Value {
+    const TOP: &[&str] = &[
+        "statementId",
+        "recordId",
+        "recordType",
+        "recordStatus",
+        "statementDate",
+    ];
+    const DETAILS: &[&str] = &[
+        // entities
+        "name",
+        "entityType",
+        "publicListing",
+        "jurisdiction",
+        "identifiers",
+        "unspecifiedEntityDetails",
+        // persons
+        "personType",
+        "names",
+        "unspecifiedPersonDetails",
+        // relationships
+        "subject",
+        "interestedParty",
+        "interests",
+        "componentRecords",
+        "isComponent",
+    ];
+    let mut out = serde_json::Map::new();
+    for k in TOP {
+        if let Some(v) = statement.get(*k) {
+            out.insert((*k).to_owned(), v.clone());
+        }
+    }
+    if let Some(d) = statement.get("recordDetails").and_then(Value::as_object) {
+        let mut details = serde_json::Map::new();
+        for k in DETAILS {
+            if let Some(v) = d.get(*k) {
+                details.insert((*k).to_owned(), v.clone());
+            }
+        }
+        out.insert("recordDetails".to_owned(), Value::Object(details));
+    }
+    Value::Object(out)
+}
+
 // Some publishers emit numeric ids; matching wants them as text either way.
 fn id_text(v: &Value) -> Option<String> {
     match v {

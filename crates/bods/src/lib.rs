@@ -4,6 +4,7 @@
 //!
 //! Pure: this crate opens no database and no socket.
 
+pub mod diagram;
 pub mod graph;
 pub mod privacy;
 pub mod read;

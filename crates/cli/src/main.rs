@@ -48,13 +48,13 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Try the platform: ingest the bundled sample data into an embedded database and serve it.
     #[command(
-        after_help = "Examples:\n  tuwhera demo\n  tuwhera demo --bind 127.0.0.1:9000\n\nThe sample: every .json/.jsonl file under data/ocds (the real publishers) and data/ocds/dgcp-1000.jsonl.gz.\nIngesting again changes nothing. Ctrl-C stops the server."
+        after_help = "Examples:\n  tuwhera demo\n  tuwhera demo --bind 127.0.0.1:9000\n\nThe sample: every .json/.jsonl file under data/ocds (the real publishers) and data/ocds/dgcp-1000.jsonl.gz; the beneficial ownership register: data/bods/uk-psc-gleif-bods04 (real UK PSC + GLEIF) and data/linked (SYNTHETIC NZ companies and the releases that link them).\nIngesting again changes nothing. Ctrl-C stops the server."
     )]
     Demo(serve::DemoArgs),
-    /// Manage publishers' tokens for POST /api/v1/releases.
+    /// Manage publishers' tokens for POST /api/v1/releases and /api/v1/statements.
     #[command(
         subcommand,
-        after_help = "Examples:\n  tuwhera token create --publisher \"Ministry of Health\" --ocid-prefix ocds-abc123\n  tuwhera token revoke 24460ca9a6fe\n\nA token is printed once; only its hash is kept. It writes only ocids that start with its prefix and a dash."
+        after_help = "Examples:\n  tuwhera token create --publisher \"Ministry of Health\" --ocid-prefix ocds-abc123\n  tuwhera token create --publisher \"Companies Office\" --scope bods:write\n  tuwhera token revoke 24460ca9a6fe\n\nA token is printed once; only its hash is kept. It writes only ocids that start with its prefix and a dash, and what its scopes allow: bods:write (POST /api/v1/statements), plan:N (commitment N)."
     )]
     Token(serve::TokenCommand),
 }

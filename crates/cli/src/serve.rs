@@ -44,7 +44,11 @@ pub enum TokenCommand {
         publisher: String,
         /// The ocid prefix the token may write, e.g. ocds-abc123.
         #[arg(long)]
-        ocid_prefix: String,
+        ocid_prefix: Option<String>,
+        /// Further scopes: `bods:write` (publish ownership statements), `plan:N`
+        /// (update commitment N of the action plan). Repeat for several.
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
         #[arg(long, env = "DATABASE_URL", default_value = "sqlite://tuwhera.db")]
         database: String,
     },
@@ -181,11 +185,33 @@ pub fn demo(args: DemoArgs) -> Result<u8> {
         data.display(),
         args.database
     );
+    // The linked sample: SYNTHETIC New Zealand releases whose suppliers are in the register.
+    let linked = data.join("../linked");
+    let mut files = files;
+    let linked_ocds = linked.join("ocds-synthetic-suppliers.jsonl");
+    if linked_ocds.is_file() {
+        files.push(linked_ocds);
+    }
     let ingest = crate::ingest::IngestArgs::new(files, args.database.clone());
     // Quarantined items are part of the demo (the quarantine page shows them), not a failure.
     let code = crate::ingest::run(ingest)?;
     if code == crate::EXIT_FAILURE {
         bail!("the sample data could not be read");
+    }
+    // The register: the real UK PSC + GLEIF sample and the SYNTHETIC NZ companies.
+    let bods_files: Vec<PathBuf> = [
+        data.join("../bods/uk-psc-gleif-bods04/all_demo.jsonl"),
+        linked.join("bods-synthetic-nz.jsonl"),
+    ]
+    .into_iter()
+    .filter(|p| p.is_file())
+    .collect();
+    if !bods_files.is_empty() {
+        let protected = Some(linked.join("protected.json")).filter(|p| p.is_file());
+        let bods = crate::bods::IngestArgs::new(bods_files, args.database.clone(), protected);
+        if crate::bods::ingest(bods)? == crate::EXIT_FAILURE {
+            bail!("the register's sample data could not be read");
+        }
     }
     let rt = runtime()?;
     rt.block_on(async {
@@ -203,13 +229,23 @@ pub fn token(cmd: TokenCommand) -> Result<u8> {
             TokenCommand::Create {
                 publisher,
                 ocid_prefix,
+                scopes,
                 database,
             } => {
                 let store = open(&database).await?;
-                let t = store.create_token(&publisher, &ocid_prefix).await?;
+                let t = store
+                    .create_token_scoped(&publisher, ocid_prefix.as_deref(), &scopes)
+                    .await?;
+                let mut can = Vec::new();
+                if !t.info.ocid_prefix.is_empty() {
+                    can.push(format!("ocids starting {}", t.info.ocid_prefix));
+                }
+                can.extend(t.info.scopes.iter().cloned());
                 eprintln!(
-                    "Token {} for {} (ocids starting {}). It is shown once: keep it secret.",
-                    t.info.token_id, t.info.publisher, t.info.ocid_prefix
+                    "Token {} for {} ({}). It is shown once: keep it secret.",
+                    t.info.token_id,
+                    t.info.publisher,
+                    can.join(", ")
                 );
                 println!("{}", t.token);
             }

@@ -16,6 +16,7 @@
 //! clears the marks in one transaction. Killed at any point, a rerun leaves no
 //! duplicate and no gap.
 
+pub mod bods;
 mod compile;
 mod dashboard;
 mod ingest;
@@ -341,6 +342,121 @@ const MIGRATIONS: &[Migration] = &[
             PRIMARY KEY (publisher, data_version)
         );
         INSERT INTO meta (key, value) VALUES ('risk_version', -1)",
+        postgres: None,
+    },
+    // The beneficial ownership register: statements as received (upgraded to 0.4), their
+    // quarantine and findings, the protection list, and the tables derived from the
+    // statements' public forms by `bods_resolve`. Tokens get scopes (`bods:write`, `plan:N`).
+    Migration {
+        version: 8,
+        sqlite: "CREATE TABLE bods_statements (
+            statement_id TEXT PRIMARY KEY,
+            record_id TEXT NOT NULL,
+            record_type TEXT NOT NULL,
+            record_status TEXT,
+            statement_date TEXT,
+            seq BIGINT NOT NULL UNIQUE,
+            content_hash TEXT NOT NULL,
+            raw TEXT NOT NULL,
+            source_file TEXT NOT NULL,
+            source_line BIGINT NOT NULL,
+            publisher TEXT NOT NULL,
+            received_at TEXT NOT NULL
+        );
+        CREATE INDEX bods_statements_record ON bods_statements (record_id, seq);
+        CREATE TABLE bods_quarantine (
+            content_hash TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            statement_id TEXT,
+            message TEXT NOT NULL,
+            path TEXT NOT NULL,
+            raw TEXT NOT NULL,
+            source_file TEXT NOT NULL,
+            source_line BIGINT NOT NULL,
+            publisher TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            PRIMARY KEY (content_hash, reason)
+        );
+        CREATE TABLE bods_findings (
+            statement_key TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            path TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            message TEXT NOT NULL,
+            source_file TEXT NOT NULL,
+            source_line BIGINT NOT NULL,
+            PRIMARY KEY (statement_key, rule, path)
+        );
+        CREATE TABLE bods_protected (
+            record_id TEXT PRIMARY KEY,
+            reason TEXT NOT NULL,
+            protected_at TEXT NOT NULL
+        );
+        CREATE TABLE bods_records (
+            record_id TEXT PRIMARY KEY,
+            record_type TEXT NOT NULL,
+            name TEXT NOT NULL,
+            name_key TEXT NOT NULL,
+            subtype TEXT,
+            jurisdiction TEXT,
+            is_current BIGINT NOT NULL,
+            statement_count BIGINT NOT NULL,
+            first_date TEXT,
+            last_date TEXT,
+            publisher TEXT NOT NULL,
+            withheld_reason TEXT
+        );
+        CREATE INDEX bods_records_name ON bods_records (name_key);
+        CREATE TABLE bods_identifiers (
+            record_id TEXT NOT NULL,
+            scheme TEXT NOT NULL,
+            id TEXT NOT NULL,
+            org_key TEXT NOT NULL,
+            id_key TEXT NOT NULL,
+            PRIMARY KEY (org_key, record_id)
+        );
+        CREATE INDEX bods_identifiers_id ON bods_identifiers (id_key);
+        CREATE INDEX bods_identifiers_record ON bods_identifiers (record_id);
+        CREATE TABLE bods_relationships (
+            record_id TEXT PRIMARY KEY,
+            subject_id TEXT NOT NULL,
+            party_id TEXT,
+            party_reason TEXT,
+            interests TEXT NOT NULL,
+            owns BIGINT NOT NULL,
+            controls BIGINT NOT NULL,
+            is_direct BIGINT NOT NULL,
+            share_min DOUBLE PRECISION,
+            share_max DOUBLE PRECISION,
+            is_current BIGINT NOT NULL,
+            start_date TEXT,
+            end_date TEXT
+        );
+        CREATE INDEX bods_relationships_subject ON bods_relationships (subject_id);
+        CREATE INDEX bods_relationships_party ON bods_relationships (party_id);
+        CREATE TABLE bods_owners (
+            subject_id TEXT NOT NULL,
+            position BIGINT NOT NULL,
+            owner_key TEXT NOT NULL,
+            owner_id TEXT,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            terminal TEXT NOT NULL,
+            subtype TEXT,
+            reason TEXT,
+            share_min DOUBLE PRECISION,
+            share_max DOUBLE PRECISION,
+            controls BIGINT NOT NULL,
+            is_direct BIGINT NOT NULL,
+            depth BIGINT NOT NULL,
+            paths TEXT NOT NULL,
+            PRIMARY KEY (subject_id, position)
+        );
+        CREATE INDEX bods_owners_owner ON bods_owners (owner_id);
+        INSERT INTO meta (key, value) VALUES ('bods_version', 0);
+        INSERT INTO meta (key, value) VALUES ('bods_resolved_version', 0);
+        INSERT INTO meta (key, value) VALUES ('bods_seq', 0);
+        ALTER TABLE tokens ADD COLUMN scopes TEXT NOT NULL DEFAULT ''",
         postgres: None,
     },
 ];

@@ -11,9 +11,25 @@ pub struct TokenInfo {
     pub publisher: String,
     pub ocid_prefix: String,
     pub created_at: String,
+    /// Scopes beyond writing the ocid prefix's processes: `bods:write` (publish
+    /// ownership statements), `plan:N` (update commitment N of the action plan).
+    pub scopes: Vec<String>,
+}
+
+/// Whether `scope` is one the platform knows.
+pub fn valid_scope(scope: &str) -> bool {
+    scope == "bods:write"
+        || scope
+            .strip_prefix("plan:")
+            .is_some_and(|n| n.parse::<u16>().is_ok_and(|n| (1..=99).contains(&n)))
 }
 
 impl TokenInfo {
+    /// Whether the token carries `scope`.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+
     /// Whether this token may write the process `ocid`.
     ///
     /// An ocid is the prefix, a dash, and the publisher's own identifier: the
@@ -51,8 +67,34 @@ impl Store {
         publisher: &str,
         ocid_prefix: &str,
     ) -> Result<NewToken, StoreError> {
+        self.create_token_scoped(publisher, Some(ocid_prefix), &[])
+            .await
+    }
+
+    /// Make a token with an optional ocid prefix and further scopes (see
+    /// [`TokenInfo::scopes`]); it must be able to write something.
+    pub async fn create_token_scoped(
+        &self,
+        publisher: &str,
+        ocid_prefix: Option<&str>,
+        scopes: &[String],
+    ) -> Result<NewToken, StoreError> {
         let publisher = publisher.trim();
-        let ocid_prefix = ocid_prefix.trim();
+        if let Some(bad) = scopes.iter().find(|s| !valid_scope(s)) {
+            return Err(StoreError::Invalid {
+                field: "scope",
+                message: format!(
+                    "{bad:?} is not a scope: use `bods:write` or `plan:N` (a commitment number)"
+                ),
+            });
+        }
+        if ocid_prefix.is_none() && scopes.is_empty() {
+            return Err(StoreError::Invalid {
+                field: "scope",
+                message: "a token needs an ocid prefix or a scope, or it could write nothing".into(),
+            });
+        }
+        let ocid_prefix = ocid_prefix.unwrap_or("").trim();
         if publisher.is_empty() {
             return Err(StoreError::Invalid {
                 field: "publisher",
@@ -63,7 +105,7 @@ impl Store {
         let registered = ocid_prefix
             .strip_prefix("ocds-")
             .is_some_and(|p| p.len() == 6 && p.bytes().all(|b| b.is_ascii_alphanumeric()));
-        if !registered {
+        if !registered && !ocid_prefix.is_empty() || ocid_prefix.is_empty() && scopes.is_empty() {
             return Err(StoreError::Invalid {
                 field: "ocid_prefix",
                 message: format!(
@@ -78,15 +120,17 @@ impl Store {
             publisher: publisher.to_owned(),
             ocid_prefix: ocid_prefix.to_owned(),
             created_at: now(),
+            scopes: scopes.to_vec(),
         };
         sqlx::query(&self.sql(
-            "INSERT INTO tokens (token_id, token_hash, publisher, ocid_prefix, created_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO tokens (token_id, token_hash, publisher, ocid_prefix, created_at, scopes) VALUES (?, ?, ?, ?, ?, ?)",
         ))
         .bind(&info.token_id)
         .bind(sha256_hex(token.as_bytes()))
         .bind(&info.publisher)
         .bind(&info.ocid_prefix)
         .bind(&info.created_at)
+        .bind(info.scopes.join(" "))
         .execute(&self.pool)
         .await?;
         Ok(NewToken { token, info })
@@ -95,7 +139,7 @@ impl Store {
     /// The token behind a secret, if it exists and is not revoked.
     pub async fn token(&self, secret: &str) -> Result<Option<TokenInfo>, StoreError> {
         let row = sqlx::query(&self.sql(
-            "SELECT token_id, publisher, ocid_prefix, created_at FROM tokens WHERE token_hash = ? AND revoked_at IS NULL",
+            "SELECT token_id, publisher, ocid_prefix, created_at, scopes FROM tokens WHERE token_hash = ? AND revoked_at IS NULL",
         ))
         .bind(sha256_hex(secret.as_bytes()))
         .fetch_optional(&self.pool)
@@ -106,6 +150,11 @@ impl Store {
                 publisher: r.try_get(1)?,
                 ocid_prefix: r.try_get(2)?,
                 created_at: r.try_get(3)?,
+                scopes: r
+                    .try_get::<String, _>(4)?
+                    .split_whitespace()
+                    .map(str::to_owned)
+                    .collect(),
             })
         })
         .transpose()
@@ -136,6 +185,7 @@ mod tests {
             publisher: "p".into(),
             ocid_prefix: "ocds-abc123".into(),
             created_at: String::new(),
+            scopes: Vec::new(),
         };
         assert!(t.may_write("ocds-abc123-000001"));
         assert!(

@@ -45,7 +45,11 @@ pub fn routes() -> Router<AppState> {
         crate::downloads::record_package, crate::downloads::flattened_zip,
         crate::risk::flags_api, crate::risk::indicators_api, crate::risk::process_flags_api,
         crate::risk::compliance_api, crate::risk::agency_api, crate::risk::quality_api,
-        crate::risk::publisher_api, crate::risk::dashboards_api
+        crate::risk::publisher_api, crate::risk::dashboards_api,
+        crate::ownership::search_api, crate::ownership::record_api, crate::ownership::entity_api,
+        crate::ownership::person_api, crate::ownership::organisation_api,
+        crate::ownership::quarantine_api, crate::ownership::statements_jsonl,
+        crate::ownership::publish
     ),
     components(schemas(
         ApiError, SearchResponse, ProcessSummary, Facets, FacetValue, ProcessResponse, ReleaseInfo,
@@ -53,12 +57,18 @@ pub fn routes() -> Router<AppState> {
         PublishResponse, HeldItem, Health, crate::downloads::DownloadList, crate::downloads::DownloadInfo,
         crate::risk::FlagOut, crate::risk::FindingOut, crate::risk::RiskRowOut, crate::risk::RiskList,
         crate::risk::IndicatorOut, crate::risk::ProcessFlags, crate::risk::ComplianceRateOut,
-        crate::risk::AgencyFindings, crate::risk::QualityOut, crate::risk::QualityHistory
+        crate::risk::AgencyFindings, crate::risk::QualityOut, crate::risk::QualityHistory,
+        crate::ownership::RecordOut, crate::ownership::SearchOut, crate::ownership::RelationshipOut,
+        crate::ownership::OwnerOut, crate::ownership::LinkOut, crate::ownership::ContractOut,
+        crate::ownership::EntityOut, crate::ownership::IdentifierOut, crate::ownership::PersonOut,
+        crate::ownership::OrganisationOwnershipOut, crate::ownership::QuarantineOut,
+        crate::ownership::PublishOut, crate::ownership::PublishFinding
     )),
     modifiers(&BearerAuth),
     tags(
         (name = "procurement", description = "Contracting processes, organisations and publishing"),
-        (name = "risk", description = "Red flags (risk signals, not proof), Government Procurement Rules compliance, data quality, dashboards")
+        (name = "risk", description = "Red flags (risk signals, not proof), Government Procurement Rules compliance, data quality, dashboards"),
+        (name = "ownership", description = "The beneficial ownership register (BODS 0.4): people and entities, ultimate owners, links to procurement; public fields only")
     )
 )]
 pub struct ApiDoc;
@@ -88,6 +98,28 @@ fn cors(response: &mut Response) {
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         header::HeaderValue::from_static("*"),
     );
+}
+
+/// The token a request carries, or 401 with what to do.
+pub(crate) async fn authorised(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<tuwhera_store::TokenInfo, ApiError> {
+    let Some(secret) = bearer(headers) else {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "publishing needs a bearer token: Authorization: Bearer TOKEN (made with `tuwhera token create`)",
+        ));
+    };
+    let Some(token) = state.store.token(secret).await? else {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "this token is not valid (unknown or revoked)",
+        ));
+    };
+    Ok(token)
 }
 
 pub(crate) fn json<T: Serialize>(value: &T) -> Response {
@@ -804,20 +836,7 @@ pub async fn publish(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Result<Response, ApiError> {
-    let Some(secret) = bearer(&headers) else {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "publishing needs a bearer token: Authorization: Bearer TOKEN (made with `tuwhera token create`)",
-        ));
-    };
-    let Some(token) = state.store.token(secret).await? else {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "this token is not valid (unknown or revoked)",
-        ));
-    };
+    let token = authorised(&state, &headers).await?;
     let limit = state.config.max_body;
     let too_large = || {
         ApiError::new(

@@ -71,6 +71,11 @@ pub fn files() -> Vec<DownloadInfo> {
             "application/zip",
             "Compiled releases flattened into CSV tables (one per section), in a zip.",
         ),
+        one(
+            "statements.jsonl",
+            "application/x-ndjson",
+            "The beneficial ownership register: every BODS 0.4 statement in its public form, one per line, in publication order (each statement names its own licence in publicationDetails).",
+        ),
     ]
 }
 
@@ -87,12 +92,12 @@ pub async fn list(State(state): State<AppState>) -> Result<Response, ApiError> {
     .into_response())
 }
 
-fn etag(version: i64, name: &str) -> String {
+pub(crate) fn etag(version: i64, name: &str) -> String {
     format!("\"{name}-v{version}\"")
 }
 
 /// 304 when the client already has this version.
-fn not_modified(headers: &HeaderMap, tag: &str) -> Option<Response> {
+pub(crate) fn not_modified(headers: &HeaderMap, tag: &str) -> Option<Response> {
     let given = headers.get(header::IF_NONE_MATCH)?.to_str().ok()?;
     given
         .split(',')
@@ -106,7 +111,7 @@ fn not_modified(headers: &HeaderMap, tag: &str) -> Option<Response> {
         })
 }
 
-fn streamed(tag: &str, media: &str, name: &str, body: Body) -> Response {
+pub(crate) fn streamed(tag: &str, media: &str, name: &str, body: Body) -> Response {
     let mut r = body.into_response();
     let h = r.headers_mut();
     h.insert(
@@ -149,7 +154,7 @@ async fn export(
     Ok(streamed(&tag, media, name, Body::from_stream(stream)))
 }
 
-fn tokio_stream_from<T: Send + 'static>(
+pub(crate) fn tokio_stream_from<T: Send + 'static>(
     mut rx: tokio::sync::mpsc::Receiver<T>,
 ) -> impl futures_util::Stream<Item = T> + Send {
     futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))

@@ -10,6 +10,7 @@ mod api;
 pub mod charts;
 mod downloads;
 mod messages;
+mod ownership;
 mod pages;
 mod params;
 mod risk;
@@ -66,6 +67,8 @@ pub struct AppState {
     cache: Arc<std::sync::Mutex<Cache>>,
     /// Set while flags, findings and quality are being recomputed.
     refreshing: Arc<std::sync::atomic::AtomicBool>,
+    /// Set while the register's ultimate owners are being resolved.
+    resolving: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Search results and counts, kept until the data changes. The data changes
@@ -97,7 +100,34 @@ impl AppState {
             build_lock: Arc::new(Mutex::new(())),
             cache: Arc::new(std::sync::Mutex::new(Cache::default())),
             refreshing: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            resolving: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         }
+    }
+
+    /// Starts resolving the register (then the flags, which read it) in the
+    /// background if statements arrived since the last resolve. Readers see the
+    /// last complete resolution meanwhile.
+    pub async fn fresh_register(&self) -> Result<(), ApiError> {
+        if self.store.bods_is_resolved().await? {
+            return Ok(());
+        }
+        use std::sync::atomic::Ordering;
+        if self.resolving.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let state = self.clone();
+        tokio::spawn(async move {
+            match state.store.bods_resolve(false).await {
+                Ok(_) => {
+                    if let Err(e) = state.fresh_risk().await {
+                        tracing::error!("recomputing flags after the register changed: {}", e.message);
+                    }
+                }
+                Err(e) => tracing::error!("resolving the register failed: {e}"),
+            }
+            state.resolving.store(false, Ordering::Release);
+        });
+        Ok(())
     }
 
     /// Starts recomputing flags, findings and quality in the background if the
@@ -320,6 +350,7 @@ pub fn router(state: AppState) -> Router {
         .merge(downloads::routes())
         .merge(pages::routes())
         .merge(risk::routes())
+        .merge(ownership::routes())
         .fallback(pages::not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

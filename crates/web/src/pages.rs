@@ -57,6 +57,7 @@ pub(crate) enum Section {
     Dashboards,
     Compliance,
     Quality,
+    Ownership,
 }
 
 pub(crate) fn layout(m: &Messages, section: Section, title: &str, body: Markup) -> Markup {
@@ -68,6 +69,7 @@ pub(crate) fn layout(m: &Messages, section: Section, title: &str, body: Markup) 
             "/organisations",
             "nav.organisations",
         ),
+        (Section::Ownership, "/ownership", "nav.ownership"),
         (Section::Risk, "/risk", "nav.risk"),
         (Section::Dashboards, "/dashboards", "nav.dashboards"),
         (Section::Compliance, "/compliance", "nav.compliance"),
@@ -780,6 +782,7 @@ async fn organisation(State(state): State<AppState>, Path(id): Path<String>) -> 
         "/procurement?{}",
         params::encode(&[("org", org.org_id.clone())])
     );
+    let owners = crate::ownership::organisation_section(&state, &org.org_id).await;
     let body = html! {
         h1 { (org.name) }
         p { (m.t("org.identifier")) ": " code { (org.org_id) } }
@@ -807,6 +810,7 @@ async fn organisation(State(state): State<AppState>, Path(id): Path<String>) -> 
             (results_table(m, &processes.results))
             p { a href=(all) { (m.t("org.all")) } }
         }
+        (owners)
     };
     page(layout(m, Section::Organisations, &org.name, body))
 }

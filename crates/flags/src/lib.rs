@@ -11,6 +11,8 @@
 //! - [`prepare`]: Cardinal's `prepare` corrections as a step that reports every
 //!   change it makes.
 //! - [`rules`]: the Government Procurement Rules, per edition.
+//! - [`ownership`]: beneficial-ownership red flags, over ownership the caller
+//!   resolves and hands in as plain data.
 //! - [`quality`]: field coverage and data-quality scores per publisher.
 //! - [`settings`]: one TOML file with documented defaults; Cardinal's INI read too.
 //!
@@ -18,6 +20,7 @@
 //! measured and against what threshold, so a reader can judge it.
 
 pub mod indicators;
+pub mod ownership;
 pub mod prepare;
 pub mod process;
 pub mod quality;
@@ -29,6 +32,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use indicators::{parse_for_indicators, Engine, Outcome, Partial};
+pub use ownership::{Ownership, OwnershipSettings, OWNERSHIP_INDICATORS};
 pub use settings::{Settings, SettingsError};
 
 /// What a flag is about. Most indicators flag a contracting process; some flag
@@ -104,11 +108,13 @@ pub const INDICATORS: &[(&str, &str)] = &[
     ("R058", "Heavily discounted bid"),
 ];
 
-/// The title of an indicator or rule check, by code.
+/// The title of an indicator, rule check or beneficial-ownership flag, by
+/// code.
 pub fn title(code: &str) -> Option<&'static str> {
     INDICATORS
         .iter()
         .chain(rules::CHECKS.iter())
+        .chain(ownership::OWNERSHIP_INDICATORS.iter())
         .find(|(c, _)| *c == code)
         .map(|(_, t)| *t)
 }

@@ -154,7 +154,8 @@ impl BodsPreparer {
     pub fn prepare(&mut self, items: Vec<Item>) -> BodsPrepared {
         let mut report: Vec<Finding> = Vec::new();
         let mut judged: Vec<Option<Judged>> = Vec::with_capacity(items.len());
-        let mut candidates: Vec<(usize, Place, Value, String)> = Vec::new();
+        let mut candidates: Vec<(usize, Place, Value, String, Option<Finding>)> = Vec::new();
+        let mut upgrade_findings: Vec<Finding> = Vec::new();
         for item in items {
             let Item { place, statement } = item;
             match statement {
@@ -173,17 +174,26 @@ impl BodsPreparer {
                 Ok(value) => {
                     // What was received, before any upgrade: the quarantine keeps that.
                     let received = value.to_string();
+                    let mut cause = None;
                     let value = if detect(&value) == Version::Legacy {
+                        // What could be upgraded is kept, with its findings; what
+                        // could not is quarantined with the finding that says why.
                         let upgraded = self.upgrader.upgrade(value, &place);
                         let first_error = upgraded
                             .findings
                             .iter()
                             .find(|f| f.severity == Severity::Error)
                             .cloned();
-                        report.extend(upgraded.findings);
+                        report.extend(upgraded.findings.iter().cloned());
                         match (upgraded.statement, first_error) {
-                            (Some(s), None) => s,
-                            (_, Some(f)) => {
+                            (Some(s), first_error) => {
+                                // If the upgraded statement then fails the schema, the
+                                // upgrade's error is the cause to report.
+                                cause = first_error;
+                                upgrade_findings.extend(upgraded.findings);
+                                s
+                            }
+                            (None, Some(f)) => {
                                 judged.push(Some(quarantine_of(&f, received, &place)));
                                 continue;
                             }
@@ -203,25 +213,27 @@ impl BodsPreparer {
                     } else {
                         value
                     };
-                    candidates.push((judged.len(), place, value, received));
+                    candidates.push((judged.len(), place, value, received, cause));
                     judged.push(None);
                 }
             }
         }
         let validator = &self.validator;
-        let checked: Vec<(usize, Place, Value, String, Vec<Finding>)> = candidates
+        type Checked = (usize, Place, Value, String, Option<Finding>, Vec<Finding>);
+        let checked: Vec<Checked> = candidates
             .into_par_iter()
-            .map(|(slot, place, value, received)| {
+            .map(|(slot, place, value, received, cause)| {
                 let findings = validator.statement(&value, &place);
-                (slot, place, value, received, findings)
+                (slot, place, value, received, cause, findings)
             })
             .collect();
-        let mut kept_findings = Vec::new();
-        for (slot, place, value, received, findings) in checked {
+        let mut kept_findings = upgrade_findings;
+        for (slot, place, value, received, cause, findings) in checked {
             let error = findings
                 .iter()
                 .find(|f| f.severity == Severity::Error)
-                .cloned();
+                .cloned()
+                .map(|schema| cause.unwrap_or(schema));
             report.extend(findings.iter().cloned());
             if let Some(f) = error {
                 judged[slot] = Some(quarantine_of(&f, received, &place));
@@ -1408,6 +1420,25 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.as_ref().map(record_from).transpose()?)
+    }
+
+    /// Records by id (for naming the nodes of a drawing).
+    pub async fn bods_records(&self, record_ids: &[String]) -> Result<Vec<BodsRecord>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in record_ids.chunks(MAX_PARAMS / 2) {
+            let sql = self.sql(&format!(
+                "SELECT {RECORD_COLS} FROM bods_records r WHERE r.record_id IN ({})",
+                crate::placeholders(chunk.len())
+            ));
+            let mut q = sqlx::query(&sql).persistent(false);
+            for id in chunk {
+                q = q.bind(id.as_str());
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                out.push(record_from(&r)?);
+            }
+        }
+        Ok(out)
     }
 
     /// An entity's identifiers: (scheme, id).

@@ -10,9 +10,8 @@ use tuwhera_ocds::reader::{self, Event, Limits};
 use tuwhera_ocds::MergeRules;
 use tuwhera_store::Store;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
+use common::{repo, stores};
 
 fn items_of(path: &Path) -> Vec<Event> {
     reader::read_all(
@@ -24,32 +23,6 @@ fn items_of(path: &Path) -> Vec<Event> {
 
 fn items_from(name: &str, text: &str) -> Vec<Event> {
     reader::read_all(name, text.as_bytes(), Limits::default())
-}
-
-/// A fresh database of each kind.
-async fn stores(dir: &Path, name: &str) -> Vec<Store> {
-    let sqlite = Store::connect(&format!(
-        "sqlite://{}",
-        dir.join(format!("{name}.db")).display()
-    ))
-    .await
-    .expect("sqlite");
-    let mut out = vec![sqlite];
-    match std::env::var("TUWHERA_TEST_POSTGRES") {
-        Ok(server) => {
-            let admin = sqlx::PgPool::connect(&format!("{server}/postgres")).await.expect("postgres server");
-            let db = format!("t_{name}_{}", std::process::id());
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {db}")).execute(&admin).await.expect("drop");
-            sqlx::query(&format!("CREATE DATABASE {db}")).execute(&admin).await.expect("create");
-            out.push(Store::connect(&format!("{server}/{db}")).await.expect("postgres"));
-        }
-        Err(_) => assert!(
-            std::env::var_os("TUWHERA_SKIP_POSTGRES").is_some(),
-            "TUWHERA_TEST_POSTGRES is not set: run the tests with scripts/test.sh, which starts PostgreSQL \
-             (or set TUWHERA_SKIP_POSTGRES=1 to run against SQLite only)"
-        ),
-    }
-    out
 }
 
 #[tokio::test(flavor = "multi_thread")]

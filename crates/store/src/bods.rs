@@ -14,7 +14,7 @@
 //! statements and bumps the register's version; a rerun stores nothing twice, and
 //! the next resolve (a full recompute, swapped in one transaction) sees all of it.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -477,7 +477,11 @@ fn record_type_code(t: RecordType) -> &'static str {
 /// `SCHEME-ID` (org-id.guide's form, what procurement organisations use), and
 /// the bare id upper-cased for a search by number.
 pub fn org_key(scheme: &str, id: &str) -> String {
-    format!("{}-{}", scheme.trim().to_uppercase(), id.trim().to_uppercase())
+    format!(
+        "{}-{}",
+        scheme.trim().to_uppercase(),
+        id.trim().to_uppercase()
+    )
 }
 
 /// Interest types that are ownership (a share of the entity's value) rather
@@ -532,7 +536,10 @@ fn relationship_row(record_id: &str, details: &Value, current: bool) -> Option<R
         .into_iter()
         .flatten()
     {
-        let kind = i.get("type").and_then(Value::as_str).unwrap_or("unknownInterest");
+        let kind = i
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("unknownInterest");
         if !interests.iter().any(|k: &String| k == kind) {
             interests.push(kind.to_owned());
         }
@@ -748,7 +755,8 @@ impl Store {
             }
             q.execute(&mut *tx).await?;
         }
-        let finding_rows: Vec<BodsFinding> = prepared.findings.iter().map(BodsFinding::from).collect();
+        let finding_rows: Vec<BodsFinding> =
+            prepared.findings.iter().map(BodsFinding::from).collect();
         summary.findings = finding_rows.len() as u64;
         self.insert_bods_findings(&mut tx, &finding_rows).await?;
         if summary.new > 0 {
@@ -940,8 +948,17 @@ impl Store {
             };
             let current = last.status != RecordStatus::Closed;
             let details = last.details();
-            let first_date = r.statements.iter().find_map(|s| s.date).map(|d| d.to_string());
-            let last_date = r.statements.iter().rev().find_map(|s| s.date).map(|d| d.to_string());
+            let first_date = r
+                .statements
+                .iter()
+                .find_map(|s| s.date)
+                .map(|d| d.to_string());
+            let last_date = r
+                .statements
+                .iter()
+                .rev()
+                .find_map(|s| s.date)
+                .map(|d| d.to_string());
             // A closed statement may carry no details: describe the record by its last details.
             let described = r
                 .statements
@@ -1065,7 +1082,12 @@ impl Store {
                         _ => "Unnamed entity".to_owned(),
                     }),
                 };
-                let depth = o.paths.iter().map(|p| p.relationships.len()).max().unwrap_or(0);
+                let depth = o
+                    .paths
+                    .iter()
+                    .map(|p| p.relationships.len())
+                    .max()
+                    .unwrap_or(0);
                 let paths: Vec<Value> = o
                     .paths
                     .iter()
@@ -1460,9 +1482,10 @@ impl Store {
 
     /// A record's statements in publication order, in their public form.
     pub async fn bods_statements_of(&self, record_id: &str) -> Result<Vec<Value>, StoreError> {
-        let rows = sqlx::query(&self.sql(
-            "SELECT raw FROM bods_statements WHERE record_id = ? ORDER BY seq LIMIT 1000",
-        ))
+        let rows = sqlx::query(
+            &self
+                .sql("SELECT raw FROM bods_statements WHERE record_id = ? ORDER BY seq LIMIT 1000"),
+        )
         .bind(record_id)
         .fetch_all(&self.pool)
         .await?;
@@ -1483,7 +1506,8 @@ impl Store {
         &self,
         subject_id: &str,
     ) -> Result<Vec<BodsRelationship>, StoreError> {
-        self.relationships_where("l.subject_id = ?", subject_id).await
+        self.relationships_where("l.subject_id = ?", subject_id)
+            .await
     }
 
     /// Relationships whose interested party is the record (what it holds directly).
@@ -1549,7 +1573,10 @@ impl Store {
     }
 
     /// Entities of which the record (a person, usually) is an ultimate owner.
-    pub async fn bods_ultimately_owned(&self, owner_id: &str) -> Result<Vec<BodsOwner>, StoreError> {
+    pub async fn bods_ultimately_owned(
+        &self,
+        owner_id: &str,
+    ) -> Result<Vec<BodsOwner>, StoreError> {
         let rows = sqlx::query(&self.sql(&format!(
             "SELECT {OWNER_COLS} FROM bods_owners WHERE owner_id = ? ORDER BY subject_id LIMIT 5000"
         )))
@@ -1670,9 +1697,9 @@ impl Store {
         limit: i64,
         policy: &Policy,
     ) -> Result<(Vec<Value>, Option<i64>), StoreError> {
-        let rows = sqlx::query(&self.sql(
-            "SELECT seq, raw FROM bods_statements WHERE seq > ? ORDER BY seq LIMIT ?",
-        ))
+        let rows = sqlx::query(
+            &self.sql("SELECT seq, raw FROM bods_statements WHERE seq > ? ORDER BY seq LIMIT ?"),
+        )
         .bind(after_seq)
         .bind(limit.clamp(1, 10_000))
         .fetch_all(&self.pool)
@@ -1726,29 +1753,58 @@ impl Store {
     }
 
     /// Resolved ownership of every register entity matched to a procurement
-    /// organisation, keyed by `SCHEME-ID` (upper case): what the ownership flags read.
+    /// organisation by identifier: what the ownership flags read.
     pub async fn bods_declarations(
         &self,
-    ) -> Result<HashMap<String, (String, String, Vec<BodsOwner>)>, StoreError> {
+    ) -> Result<tuwhera_flags::ownership::Declarations, StoreError> {
+        use tuwhera_flags::ownership::{
+            Declaration, Declarations, Identifier, OwnerKind, UltimateOwner,
+        };
         let rows = sqlx::query(
-            "SELECT i.org_key, i.record_id, COALESCE(r.name, '') FROM bods_identifiers i
+            "SELECT i.scheme, i.id, i.record_id, COALESCE(r.name, '') FROM bods_identifiers i
              LEFT JOIN bods_records r ON r.record_id = i.record_id
-             WHERE i.org_key IN (SELECT UPPER(org_id) FROM organisations)",
+             WHERE i.org_key IN (SELECT UPPER(org_id) FROM organisations)
+             ORDER BY i.record_id, i.scheme, i.id",
         )
         .fetch_all(&self.pool)
         .await?;
-        let mut out: HashMap<String, (String, String, Vec<BodsOwner>)> = HashMap::new();
-        let mut seen: HashSet<String> = HashSet::new();
+        let mut register = Declarations::new();
         for r in rows {
-            let key: String = r.try_get(0)?;
-            let record_id: String = r.try_get(1)?;
-            let name: String = r.try_get(2)?;
-            if !seen.insert(key.clone()) {
-                continue;
-            }
-            let owners = self.bods_ultimate_owners(&record_id).await?;
-            out.insert(key, (record_id, name, owners));
+            let scheme: String = r.try_get(0)?;
+            let id: String = r.try_get(1)?;
+            let record_id: String = r.try_get(2)?;
+            let name: String = r.try_get(3)?;
+            let owners = self
+                .bods_ultimate_owners(&record_id)
+                .await?
+                .into_iter()
+                .map(|o| UltimateOwner {
+                    kind: match (o.kind.as_str(), o.subtype.as_deref()) {
+                        ("person", Some("anonymousPerson")) => OwnerKind::AnonymousPerson,
+                        ("person", Some("unknownPerson")) => OwnerKind::UnknownPerson,
+                        ("person", _) => OwnerKind::Person,
+                        ("entity", _) => OwnerKind::Entity,
+                        // Unspecified, or a record the register does not hold: either way
+                        // nobody can be named.
+                        _ => OwnerKind::Unspecified,
+                    },
+                    reason: o.reason.clone().or_else(|| {
+                        (o.kind == "missing").then(|| "record not in the register".to_owned())
+                    }),
+                    share: o.share_min.zip(o.share_max),
+                    name: Some(o.name),
+                    key: o.owner_key,
+                })
+                .collect();
+            register.insert(
+                &[Identifier { scheme, id }],
+                Declaration {
+                    record_id,
+                    name,
+                    owners,
+                },
+            );
         }
-        Ok(out)
+        Ok(register)
     }
 }

@@ -142,6 +142,8 @@ struct Pass {
     schema: HashMap<String, (BTreeMap<String, u64>, u64)>,
     findings: Vec<rules::Finding>,
     splitting: rules::Splitting,
+    /// Beneficial-ownership flags per publisher (they read the register).
+    ownership: HashMap<String, tuwhera_flags::Ownership>,
 }
 
 impl Store {
@@ -211,6 +213,13 @@ impl Store {
         let (settings, _) = self.flag_settings().await?;
         let rules_settings = rules::RulesSettings::default();
         let engine = Engine::new(settings);
+        // Without a register there is nothing to check suppliers against: every
+        // supplier would be "undeclared". The ownership flags start with the register.
+        let register = if self.bods_counts().await?.entities > 0 {
+            Some(self.bods_declarations().await?)
+        } else {
+            None
+        };
         let mut pass = Pass::default();
         let mut after = String::new();
         let mut processes = 0u64;
@@ -231,12 +240,19 @@ impl Store {
             after = last.clone();
             processes += page.len() as u64;
             // Parsing and judging are CPU work: every core, off the async threads.
-            pass = tokio::task::block_in_place(|| fold_page(&engine, &rules_settings, pass, page));
+            pass = tokio::task::block_in_place(|| {
+                fold_page(&engine, &rules_settings, register.as_ref(), pass, page)
+            });
         }
 
         let mut flags: Vec<(String, Flag)> = Vec::new();
         for (publisher, partial) in pass.partials {
             for flag in engine.finish(partial).flags {
+                flags.push((publisher.clone(), flag));
+            }
+        }
+        for (publisher, o) in pass.ownership {
+            for flag in o.finish() {
                 flags.push((publisher.clone(), flag));
             }
         }
@@ -689,6 +705,7 @@ fn opt(v: Option<String>) -> Param {
 fn fold_page(
     engine: &Engine,
     rules_settings: &rules::RulesSettings,
+    register: Option<&tuwhera_flags::ownership::Declarations>,
     pass: Pass,
     page: Vec<(String, String)>,
 ) -> Pass {
@@ -711,6 +728,12 @@ fn fold_page(
             pass.findings
                 .extend(rules::check_process(&release, rules_settings));
             pass.splitting.fold(&release, rules_settings);
+            if let Some(register) = register {
+                pass.ownership
+                    .entry(publisher_of(ocid).to_string())
+                    .or_default()
+                    .fold(&release, register);
+            }
             pass
         })
         .reduce(Pass::default, |a, b| merge(engine, a, b));
@@ -737,6 +760,13 @@ fn merge(engine: &Engine, mut a: Pass, b: Pass) -> Pass {
     }
     a.findings.extend(b.findings);
     a.splitting.merge(b.splitting);
+    for (publisher, o) in b.ownership {
+        let merged = match a.ownership.remove(&publisher) {
+            Some(mine) => mine.merge(o),
+            None => o,
+        };
+        a.ownership.insert(publisher, merged);
+    }
     a
 }
 

@@ -91,7 +91,8 @@ impl Store {
         if ocid_prefix.is_none() && scopes.is_empty() {
             return Err(StoreError::Invalid {
                 field: "scope",
-                message: "a token needs an ocid prefix or a scope, or it could write nothing".into(),
+                message: "a token needs an ocid prefix or a scope, or it could write nothing"
+                    .into(),
             });
         }
         let ocid_prefix = ocid_prefix.unwrap_or("").trim();

@@ -135,7 +135,9 @@ async fn register_ingest_reruns_cleanly_and_resolves_owners() {
         {
             let text = s.to_string();
             assert!(
-                !text.contains("Kiri") && !text.contains("Hidden Lane") && !text.contains("999-001-044"),
+                !text.contains("Kiri")
+                    && !text.contains("Hidden Lane")
+                    && !text.contains("999-001-044"),
                 "{text}"
             );
         }
@@ -173,7 +175,10 @@ async fn a_legacy_file_with_defects_is_reported_and_the_rest_imported() {
     for store in stores(dir.path(), "legacy").await {
         let s = ingest(&store, clone_items(&legacy)).await;
         assert_eq!((s.new, s.quarantined), (3, 2), "{s:?}");
-        assert!(s.findings >= 2, "the upgrade findings on kept statements are recorded: {s:?}");
+        assert!(
+            s.findings >= 2,
+            "the upgrade findings on kept statements are recorded: {s:?}"
+        );
         let held = store.bods_quarantine(10).await.expect("quarantine");
         let mut reasons: Vec<(&str, &str, i64)> = held
             .iter()
@@ -187,7 +192,9 @@ async fn a_legacy_file_with_defects_is_reported_and_the_rest_imported() {
         assert_eq!(reasons[0].1, "$[4]");
         assert_eq!(reasons[1].0, "upgrade.missing-interested-party");
         assert_eq!(reasons[1].1, "$[3].recordDetails.interestedParty");
-        assert!(held.iter().all(|q| q.source_file.ends_with("legacy-0.2.json") && q.source_line > 0));
+        assert!(held
+            .iter()
+            .all(|q| q.source_file.ends_with("legacy-0.2.json") && q.source_line > 0));
         store.bods_resolve(false).await.expect("resolve");
         let owners = store
             .bods_ultimate_owners("legacy-entity-0001-aaaaaaaaaaaaaaaaaaaa")
@@ -252,6 +259,13 @@ async fn suppliers_link_to_their_beneficial_owners() {
             ocids,
             ["ocds-synthnz-link-000002", "ocds-synthnz-link-000003"]
         );
-        assert!(store.bods_counts().await.expect("counts").linked_organisations >= 5);
+        assert!(
+            store
+                .bods_counts()
+                .await
+                .expect("counts")
+                .linked_organisations
+                >= 5
+        );
     }
 }

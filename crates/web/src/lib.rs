@@ -120,7 +120,10 @@ impl AppState {
             match state.store.bods_resolve(false).await {
                 Ok(_) => {
                     if let Err(e) = state.fresh_risk().await {
-                        tracing::error!("recomputing flags after the register changed: {}", e.message);
+                        tracing::error!(
+                            "recomputing flags after the register changed: {}",
+                            e.message
+                        );
                     }
                 }
                 Err(e) => tracing::error!("resolving the register failed: {e}"),

@@ -197,8 +197,8 @@ pub struct OwnerOut {
     pub direct: bool,
     /// Longest chain, in relationships.
     pub depth: i64,
-    /// Each chain: record ids of the nodes and relationships.
-    #[schema(value_type = Object)]
+    /// Each chain: `{"nodes": [record ids], "relationships": [record ids]}`.
+    #[schema(value_type = Vec<Object>)]
     pub paths: Value,
 }
 
@@ -607,13 +607,11 @@ async fn search_page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> 
     if let Err(e) = state.fresh_register().await {
         return server_error(m, e);
     }
-    let (results, counts) = match tokio::try_join!(
-        state.store.bods_search(&search),
-        state.store.bods_counts()
-    ) {
-        Ok(x) => x,
-        Err(e) => return server_error(m, e.into()),
-    };
+    let (results, counts) =
+        match tokio::try_join!(state.store.bods_search(&search), state.store.bods_counts()) {
+            Ok(x) => x,
+            Err(e) => return server_error(m, e.into()),
+        };
     let counts: BodsCounts = counts;
     let body = html! {
         h1 { (m.t("ownership.title")) }
@@ -1235,11 +1233,8 @@ pub async fn publish(
         "POST /api/v1/statements by {} (token {})",
         token.publisher, token.token_id
     );
-    let items = tuwhera_bods::read::read_all(
-        &source,
-        &bytes[..],
-        tuwhera_bods::read::Limits::default(),
-    );
+    let items =
+        tuwhera_bods::read::read_all(&source, &bytes[..], tuwhera_bods::read::Limits::default());
     let _writing = state.write_lock.lock().await;
     let mut preparer = BodsPreparer::new()?;
     let prepared = tokio::task::block_in_place(|| preparer.prepare(items));
@@ -1287,10 +1282,9 @@ pub async fn publish(
         findings,
     });
     *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("no-store"),
-    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
 

@@ -299,6 +299,7 @@ async fn indicators(state: &AppState) -> Result<Vec<IndicatorOut>, ApiError> {
     let counts = state.store.flag_counts().await?;
     Ok(tuwhera_flags::INDICATORS
         .iter()
+        .chain(tuwhera_flags::OWNERSHIP_INDICATORS)
         .map(|(code, title)| {
             let c = counts.iter().find(|c| c.code == *code);
             IndicatorOut {
@@ -554,7 +555,7 @@ async fn risk_page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Re
                 label for="f-code" { (m.t("risk.indicator")) }
                 select #f-code name="code" {
                     option value="" { (m.t("risk.any")) }
-                    @for (code, title) in tuwhera_flags::INDICATORS {
+                    @for (code, title) in tuwhera_flags::INDICATORS.iter().chain(tuwhera_flags::OWNERSHIP_INDICATORS) {
                         option value=(code) selected[query.code.as_deref() == Some(*code)] { (code) " — " (title) }
                     }
                 }

@@ -48,6 +48,11 @@ struct App {
 
 /// A fresh database of each kind, with the sample ingested, each behind its own server.
 async fn spawn_apps(test: &str) -> Vec<App> {
+    spawn_apps_with(test, sample_files(), &[]).await
+}
+
+/// As [`spawn_apps`], with these releases, and these BODS statements in the register.
+async fn spawn_apps_with(test: &str, ocds: Vec<PathBuf>, bods: &[PathBuf]) -> Vec<App> {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut urls = vec![(
         "sqlite",
@@ -81,7 +86,7 @@ async fn spawn_apps(test: &str) -> Vec<App> {
     let mut apps = Vec::new();
     for (name, url) in urls {
         let store = Store::connect(&url).await.expect("connect");
-        for f in sample_files() {
+        for f in &ocds {
             let events = reader::read_all(
                 &f.display().to_string(),
                 reader::open(&f).expect("open sample"),
@@ -93,6 +98,20 @@ async fn spawn_apps(test: &str) -> Vec<App> {
             .compile_dirty(&MergeRules::ocds_1_1())
             .await
             .expect("compile");
+        for f in bods {
+            let items = tuwhera_bods::read::read_all(
+                &f.display().to_string(),
+                std::fs::File::open(f).expect("open statements"),
+                tuwhera_bods::read::Limits::default(),
+            );
+            let mut preparer = tuwhera_store::bods::BodsPreparer::new().expect("schema");
+            let prepared = preparer.prepare(items);
+            store
+                .bods_ingest(prepared, "test")
+                .await
+                .expect("statements");
+        }
+        store.bods_resolve(false).await.expect("resolve");
         store.refresh_risk(false).await.expect("flags");
         let config = Config {
             max_body: 1024 * 1024,
@@ -295,7 +314,7 @@ async fn every_read_endpoint_answers_as_documented() {
         app.api("/api/v1/quarantine", "/api/v1/quarantine", 200)
             .await;
         let d = app.api("/api/v1/downloads", "/api/v1/downloads", 200).await;
-        assert_eq!(d["downloads"].as_array().map(Vec::len), Some(4));
+        assert_eq!(d["downloads"].as_array().map(Vec::len), Some(5));
         app.api("/healthz", "/healthz", 200).await;
         app.api("/readyz", "/readyz", 200).await;
 
@@ -1006,6 +1025,14 @@ async fn the_openapi_document_covers_every_endpoint() {
         "/api/v1/quality",
         "/api/v1/quality/{publisher}",
         "/api/v1/dashboards",
+        "/api/v1/ownership",
+        "/api/v1/ownership/records/{id}",
+        "/api/v1/ownership/entities/{id}",
+        "/api/v1/ownership/people/{id}",
+        "/api/v1/ownership/organisations/{org_id}",
+        "/api/v1/ownership/quarantine",
+        "/api/v1/downloads/statements.jsonl",
+        "/api/v1/statements",
     ] {
         assert!(
             paths.iter().any(|k| k.as_str() == p),
@@ -1091,7 +1118,10 @@ async fn risk_endpoints_answer_as_documented() {
         let indicators = app
             .api("/api/v1/flags/indicators", "/api/v1/flags/indicators", 200)
             .await;
-        assert_eq!(indicators.as_array().expect("list").len(), 11);
+        assert_eq!(
+            indicators.as_array().expect("list").len(),
+            tuwhera_flags::INDICATORS.len() + tuwhera_flags::OWNERSHIP_INDICATORS.len()
+        );
         app.api("/api/v1/flags", "/api/v1/flags?code=R999", 400)
             .await;
         app.api("/api/v1/flags", "/api/v1/flags?date_from=yesterday", 400)
@@ -1155,5 +1185,408 @@ async fn risk_endpoints_answer_as_documented() {
             text.lines().count() > 1 && text.contains("Ministry"),
             "{text}"
         );
+    }
+}
+
+/// The register's sample: the real UK PSC + GLEIF statements and the SYNTHETIC
+/// NZ companies, with the releases that name them as suppliers.
+fn register_apps(test: &str) -> impl std::future::Future<Output = Vec<App>> + '_ {
+    let ocds = vec![
+        repo().join("data/ocds/synthetic-nz/releases.jsonl"),
+        repo().join("data/linked/ocds-synthetic-suppliers.jsonl"),
+    ];
+    let bods = [
+        repo().join("data/bods/uk-psc-gleif-bods04/all_demo.jsonl"),
+        repo().join("data/linked/bods-synthetic-nz.jsonl"),
+    ];
+    async move { spawn_apps_with(test, ocds, &bods).await }
+}
+
+/// Values the register holds but must never publish: full birth dates, home
+/// addresses, tax and identity numbers of everyone, and every name of the
+/// protected person.
+fn restricted_values(protected: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for f in [
+        "data/bods/uk-psc-gleif-bods04/all_demo.jsonl",
+        "data/linked/bods-synthetic-nz.jsonl",
+    ] {
+        let text = std::fs::read_to_string(repo().join(f)).expect("statements");
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let s: Value = serde_json::from_str(line).expect("statement");
+            if s["recordType"] != "person" {
+                continue;
+            }
+            let d = &s["recordDetails"];
+            if let Some(b) = d["birthDate"].as_str().filter(|b| b.len() == 10) {
+                out.push(b.to_owned());
+            }
+            for a in d["addresses"].as_array().into_iter().flatten() {
+                if a["type"] != "service" {
+                    if let Some(text) = a["address"].as_str() {
+                        out.push(text.to_owned());
+                    }
+                }
+            }
+            for i in d["identifiers"].as_array().into_iter().flatten() {
+                if tuwhera_bods::privacy::is_restricted_identifier(i) {
+                    if let Some(id) = i["id"].as_str() {
+                        out.push(id.to_owned());
+                    }
+                }
+            }
+            if s["recordId"] == protected {
+                for n in d["names"].as_array().into_iter().flatten() {
+                    for k in ["fullName", "givenName", "familyName"] {
+                        if let Some(v) = n[k].as_str() {
+                            out.push(v.to_owned());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Every public endpoint and download of the register, walked for every record:
+/// no restricted value appears in any body, every statement published is in its
+/// public form, and the JSON answers match the OpenAPI document.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_restricted_field_leaves_the_register() {
+    const PROTECTED: &str = "NZ-SYNTH-PER-P4";
+    let restricted = restricted_values(PROTECTED);
+    assert!(
+        restricted.iter().any(|v| v == "1990-05-21")
+            && restricted.iter().any(|v| v.contains("Kiri")),
+        "the walk knows what to look for: {restricted:?}"
+    );
+    for app in register_apps("privacy").await {
+        app.store
+            .bods_protect(PROTECTED, "test: protection granted")
+            .await
+            .expect("protect");
+        app.store.bods_resolve(false).await.expect("resolve");
+        app.store.refresh_risk(false).await.expect("flags");
+
+        let check = |path: &str, body: &str| {
+            for v in &restricted {
+                assert!(
+                    !body.contains(v.as_str()),
+                    "[{}] {path} shows the restricted value {v:?}",
+                    app.name
+                );
+            }
+            for key in ["taxResidencies", "\"residence\"", "NZ-IRD"] {
+                assert!(!body.contains(key), "[{}] {path} has {key}", app.name);
+            }
+        };
+        let mut paths: Vec<String> = vec![
+            "/ownership".into(),
+            "/ownership?q=synthetic".into(),
+            "/api/v1/ownership?q=synthetic&limit=100".into(),
+            "/api/v1/ownership/quarantine".into(),
+            "/risk".into(),
+            "/api/v1/flags?limit=100".into(),
+        ];
+        // Every record of the register, through every page and endpoint that shows one.
+        let download = app.get("/api/v1/downloads/statements.jsonl").await;
+        assert_eq!(download.status().as_u16(), 200);
+        let tag = download
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .expect("an ETag");
+        let text = download.text().await.expect("download");
+        check("/api/v1/downloads/statements.jsonl", &text);
+        let mut records = std::collections::BTreeMap::new();
+        let mut statements = 0;
+        for line in text.lines() {
+            let s: Value = serde_json::from_str(line).expect("a statement per line");
+            assert!(
+                tuwhera_bods::privacy::restricted_paths(&s).is_empty(),
+                "{s}"
+            );
+            statements += 1;
+            records.insert(
+                s["recordId"].as_str().expect("recordId").to_owned(),
+                s["recordType"].as_str().expect("recordType").to_owned(),
+            );
+        }
+        assert_eq!(
+            statements,
+            app.store.bods_counts().await.expect("counts").statements
+        );
+        let again = app
+            .client
+            .get(format!("{}/api/v1/downloads/statements.jsonl", app.base))
+            .header("If-None-Match", &tag)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(again.status().as_u16(), 304);
+        for (id, kind) in &records {
+            let seg = tuwhera_web::segment(id);
+            paths.push(format!("/api/v1/ownership/records/{seg}"));
+            match kind.as_str() {
+                "entity" => {
+                    paths.push(format!("/ownership/entities/{seg}"));
+                    paths.push(format!("/ownership/entities/{seg}/graph.svg"));
+                    paths.push(format!("/api/v1/ownership/entities/{seg}"));
+                }
+                "person" => {
+                    paths.push(format!("/ownership/people/{seg}"));
+                    paths.push(format!("/api/v1/ownership/people/{seg}"));
+                }
+                _ => {}
+            }
+        }
+        for org in [
+            "NZ-NZBN-9429007700019",
+            "NZ-NZBN-9429007700026",
+            "GB-COH-00184594",
+        ] {
+            paths.push(format!("/organisations/{org}"));
+            paths.push(format!("/api/v1/ownership/organisations/{org}"));
+        }
+        for path in &paths {
+            let r = app.get(path).await;
+            assert_eq!(r.status().as_u16(), 200, "[{}] {path}", app.name);
+            let body = r.text().await.expect("body");
+            check(path, &body);
+            if path.starts_with("/api/v1/ownership/records/") {
+                let statements: Value = serde_json::from_str(&body).expect("JSON");
+                for s in statements.as_array().expect("an array of statements") {
+                    assert!(tuwhera_bods::privacy::restricted_paths(s).is_empty(), "{s}");
+                }
+            }
+        }
+        // A search for the protected person's name finds nothing (the search page echoes
+        // the words asked, so it is checked through the API).
+        let found = app
+            .api("/api/v1/ownership", "/api/v1/ownership?q=Kiri", 200)
+            .await;
+        assert_eq!(found["results"], json!([]), "[{}]", app.name);
+        // The protected person is there, as protected: never by name.
+        let person = app
+            .api(
+                "/api/v1/ownership/people/{id}",
+                &format!("/api/v1/ownership/people/{PROTECTED}"),
+                200,
+            )
+            .await;
+        assert_eq!(person["record"]["withheld_reason"], "protected");
+        let page = app
+            .get(&format!("/ownership/people/{PROTECTED}"))
+            .await
+            .text()
+            .await
+            .expect("page");
+        assert!(page.contains("Protected person"));
+    }
+}
+
+/// Search by name and identifier, an entity with its chain of owners and its
+/// contracts, a person with the contracts of what they own, the ownership flags
+/// in the risk list, and publishing with a bods:write token.
+#[tokio::test(flavor = "multi_thread")]
+async fn ownership_endpoints_answer_as_documented() {
+    for app in register_apps("ownership").await {
+        // Identifiers: an NZBN, a company number, SCHEME-ID, an LEI.
+        for (q, id) in [
+            ("9429007700019", "NZ-NZBN-9429007700019"),
+            ("NZ-NZBN-9429007700019", "NZ-NZBN-9429007700019"),
+            ("gb-coh-00184594", "GB-COH-00184594"),
+            ("00184594", "GB-COH-00184594"),
+            ("4OFD47D73QFJ1T1MOF29", "XI-LEI-4OFD47D73QFJ1T1MOF29"),
+        ] {
+            let found = app
+                .api(
+                    "/api/v1/ownership",
+                    &format!("/api/v1/ownership?q={q}"),
+                    200,
+                )
+                .await;
+            assert!(
+                found["results"]
+                    .as_array()
+                    .expect("results")
+                    .iter()
+                    .any(|r| r["record_id"] == id),
+                "[{}] {q}: {found}",
+                app.name
+            );
+        }
+        let by_name = app
+            .api(
+                "/api/v1/ownership",
+                "/api/v1/ownership?q=harbour%20freight&type=entity",
+                200,
+            )
+            .await;
+        assert_eq!(by_name["results"][0]["record_id"], "NZ-NZBN-9429007700019");
+        app.api("/api/v1/ownership", "/api/v1/ownership?type=company", 400)
+            .await;
+
+        // A chain three deep with ranges, and the contract it won.
+        let entity = app
+            .api(
+                "/api/v1/ownership/entities/{id}",
+                "/api/v1/ownership/entities/NZ-NZBN-9429007700071",
+                200,
+            )
+            .await;
+        let owner = &entity["ultimate_owners"][0];
+        assert_eq!(owner["owner_id"], "NZ-SYNTH-PER-P3");
+        assert_eq!(owner["depth"], 3);
+        assert_eq!(owner["share_min"], 9.375);
+        assert_eq!(owner["share_max"], 37.5);
+        assert_eq!(entity["contracts"][0]["ocid"], "ocds-synthnz-link-000006");
+        app.api(
+            "/api/v1/ownership/entities/{id}",
+            "/api/v1/ownership/entities/NO-SUCH-RECORD",
+            404,
+        )
+        .await;
+        let person = app
+            .api(
+                "/api/v1/ownership/people/{id}",
+                "/api/v1/ownership/people/NZ-SYNTH-PER-P2",
+                200,
+            )
+            .await;
+        assert_eq!(person["contracts"].as_array().expect("contracts").len(), 2);
+        let org = app
+            .api(
+                "/api/v1/ownership/organisations/{org_id}",
+                "/api/v1/ownership/organisations/NZ-NZBN-9429007700057",
+                200,
+            )
+            .await;
+        assert!(org["ultimate_owners"]
+            .as_array()
+            .expect("owners")
+            .iter()
+            .any(|o| o["kind"] == "unknown"));
+
+        // The four ownership flags are in the risk list.
+        for (code, subject) in [
+            ("BO-SHARED-OWNER", "ocds-synthnz-link-000001"),
+            ("BO-OWNER-SAME-BUYER", "ocds-synthnz-link-000002"),
+            ("BO-HIDDEN-OWNER", "ocds-synthnz-link-000004"),
+            ("BO-UNDECLARED", "ocds-synthnz-link-000005"),
+        ] {
+            let list = app
+                .api("/api/v1/flags", &format!("/api/v1/flags?code={code}"), 200)
+                .await;
+            assert!(
+                list["results"]
+                    .as_array()
+                    .expect("results")
+                    .iter()
+                    .any(|r| r["ocid"] == subject),
+                "[{}] {code}: {list}",
+                app.name
+            );
+        }
+
+        // Publishing: no token 401; a token without bods:write 403; with it, kept once.
+        let url = format!("{}/api/v1/statements", app.base);
+        let entity = json!([{
+            "statementId": "c0ffee00-0000-4000-8000-000000000001",
+            "statementDate": "2025-02-03",
+            "declarationSubject": "NZ-NZBN-9429009900001",
+            "recordId": "NZ-NZBN-9429009900001",
+            "recordType": "entity",
+            "recordStatus": "new",
+            "recordDetails": {
+                "isComponent": false,
+                "entityType": {"type": "registeredEntity"},
+                "name": "Published Through The API Limited",
+                "jurisdiction": {"name": "New Zealand", "code": "NZ"},
+                "identifiers": [{"scheme": "NZ-NZBN", "id": "9429009900001"}]
+            },
+            "publicationDetails": {"publicationDate": "2025-02-03", "bodsVersion": "0.4",
+                "publisher": {"name": "Companies Office"}}
+        }]);
+        let r = app
+            .client
+            .post(&url)
+            .json(&entity)
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status().as_u16(), 401);
+        let ocds_only = app
+            .store
+            .create_token("Ministry of Tests", "ocds-abc123")
+            .await
+            .expect("token");
+        let r = app
+            .client
+            .post(&url)
+            .bearer_auth(&ocds_only.token)
+            .json(&entity)
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status().as_u16(), 403);
+        let body: Value = r.json().await.expect("json");
+        app.conforms("/api/v1/statements", "post", 403, &body);
+        let writer = app
+            .store
+            .create_token_scoped("Companies Office", None, &["bods:write".to_owned()])
+            .await
+            .expect("token");
+        for expected_new in [1, 0] {
+            let r = app
+                .client
+                .post(&url)
+                .bearer_auth(&writer.token)
+                .json(&entity)
+                .send()
+                .await
+                .expect("post");
+            let status = r.status().as_u16();
+            let body: Value = r.json().await.expect("json");
+            assert_eq!(status, 200, "{body}");
+            app.conforms("/api/v1/statements", "post", 200, &body);
+            assert_eq!(body["new"], expected_new, "{body}");
+        }
+        let found = app
+            .api(
+                "/api/v1/ownership",
+                "/api/v1/ownership?q=9429009900001",
+                200,
+            )
+            .await;
+        assert_eq!(
+            found["results"][0]["name"],
+            "Published Through The API Limited"
+        );
+        // A statement with a schema error is quarantined and named by path.
+        let mut bad = entity.clone();
+        bad[0]["statementId"] = "c0ffee00-0000-4000-8000-000000000002".into();
+        bad[0]["recordDetails"]["entityType"]["type"] = "notAType".into();
+        let r = app
+            .client
+            .post(&url)
+            .bearer_auth(&writer.token)
+            .json(&bad)
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status().as_u16(), 422);
+        let body: Value = r.json().await.expect("json");
+        app.conforms("/api/v1/statements", "post", 422, &body);
+        assert_eq!(body["quarantined"], 1);
+        assert!(body["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|f| f["path"].as_str().is_some_and(|p| p.contains("entityType"))));
     }
 }

@@ -33,4 +33,3 @@ pub async fn stores(dir: &Path, name: &str) -> Vec<Store> {
     }
     out
 }
-

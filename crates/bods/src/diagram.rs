@@ -10,8 +10,10 @@
 //! 2. [`render`] draws the SVG: owners above, the subject highlighted, holdings
 //!    below, with a legend of the line styles.
 //! 3. [`text_alternative`] gives one sentence per edge, for the list or table
-//!    that must stand beside the figure: the SVG is `role="img"`, so screen
-//!    readers announce its title and description only, not the links inside.
+//!    that must stand beside the figure. A drawing without links is
+//!    `role="img"` (announced by its title and description); one with links is
+//!    `role="group"` labelled the same way, because an image must not hold
+//!    focusable controls (WCAG 4.1.2; axe-core's `nested-interactive`).
 //!
 //! Decisions worth knowing:
 //!
@@ -1047,11 +1049,20 @@ pub fn render(d: &Diagram) -> String {
     } else {
         d.description.clone()
     };
+    let role = if d
+        .nodes
+        .iter()
+        .any(|n| n.href.as_deref().is_some_and(safe_href))
+    {
+        "group"
+    } else {
+        "img"
+    };
     w(
         &mut out,
         format_args!(
             "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"{p}\" viewBox=\"0 0 {w} {h}\" \
-             width=\"100%\" style=\"max-width:{w}px;height:auto\" role=\"img\" \
+             width=\"100%\" style=\"max-width:{w}px;height:auto\" role=\"{role}\" \
              aria-labelledby=\"{p}-title {p}-desc\" font-family=\"{FONT}\">\n\
              <title id=\"{p}-title\">{t}</title>\n<desc id=\"{p}-desc\">{desc}</desc>\n",
             p = prefix,

@@ -116,7 +116,20 @@ fn svg_is_xml_with_referenced_title_and_desc() {
     let doc = parse(&svg);
     let root = doc.root_element();
     assert!(root.has_tag_name(("http://www.w3.org/2000/svg", "svg")));
-    assert_eq!(root.attribute("role"), Some("img"));
+    // With links inside, a group (an image may not hold focusable controls); without, an image.
+    let linked = d.nodes.iter().any(|n| n.href.is_some());
+    assert_eq!(
+        root.attribute("role"),
+        Some(if linked { "group" } else { "img" })
+    );
+    let mut plain = d.clone();
+    for n in &mut plain.nodes {
+        n.href = None;
+    }
+    assert_eq!(
+        parse(&render(&plain)).root_element().attribute("role"),
+        Some("img")
+    );
     assert_eq!(root.attribute("width"), Some("100%"));
     let view_box: Vec<f64> = root
         .attribute("viewBox")

@@ -194,8 +194,10 @@ fn ingest(database: &str) {
     if sample.is_file() {
         files.push(sample);
     }
-    // The synthetic New Zealand sample gives the compliance pages something to show.
+    // The synthetic New Zealand sample gives the compliance pages something to show;
+    // the linked one names the register's companies as suppliers.
     files.push(repo().join("data/ocds/synthetic-nz/releases.jsonl"));
+    files.push(repo().join("data/linked/ocds-synthetic-suppliers.jsonl"));
     let out = Command::new(env!("CARGO_BIN_EXE_tuwhera"))
         .arg("ingest")
         .args(&files)
@@ -207,6 +209,21 @@ fn ingest(database: &str) {
     assert!(
         matches!(out.status.code(), Some(0 | 1)),
         "tuwhera ingest failed ({}):\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The register: the real UK sample and the SYNTHETIC NZ companies, one person protected.
+    let out = Command::new(env!("CARGO_BIN_EXE_tuwhera"))
+        .args(["bods", "ingest", "--database", database, "--protected"])
+        .arg(repo().join("data/linked/protected.json"))
+        .arg(repo().join("data/bods/uk-psc-gleif-bods04/all_demo.jsonl"))
+        .arg(repo().join("data/linked/bods-synthetic-nz.jsonl"))
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("running tuwhera bods ingest");
+    assert!(
+        out.status.success(),
+        "tuwhera bods ingest failed ({}):\n{}",
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
@@ -695,6 +712,61 @@ impl Browser<'_> {
         self.click_through(publisher, "the first a.publisher-link")
             .await?;
         self.audit("quality-publisher").await?;
+
+        // The register: search by name → an entity with its diagram → an owner's page.
+        self.open("/ownership").await?;
+        self.audit("ownership").await?;
+        let field = self.find("form#ownership-form input[name=q]").await?;
+        field
+            .send_keys("Harbour Freight")
+            .await
+            .context("typing into the register's search")?;
+        let submit = self.find("form#ownership-form button[type=submit]").await?;
+        self.click_through(&submit, "the register's search").await?;
+        self.audit("ownership-search").await?;
+        let found = self.client.find_all(Locator::Css("a.record-link")).await?;
+        let first = found
+            .first()
+            .context("searching the register for \"Harbour Freight\" found no a.record-link")?;
+        self.click_through(first, "the first a.record-link").await?;
+        let path = self.current_path().await?;
+        if !path.starts_with("/ownership/entities/") {
+            bail!("the first a.record-link led to {path}, not /ownership/entities/{{id}}");
+        }
+        let drawings = self
+            .client
+            .find_all(Locator::Css("figure.ownership-graph svg[role] title"))
+            .await?;
+        if drawings.is_empty() {
+            self.findings
+                .problems
+                .push(format!("{path} has no ownership diagram with a title"));
+        }
+        self.audit("ownership-entity").await?;
+        let owners = self
+            .client
+            .find_all(Locator::Css("#ultimate-owners a.owner-link"))
+            .await?;
+        let owner = owners
+            .first()
+            .context("the entity page lists no ultimate owner link")?;
+        self.click_through(owner, "the first a.owner-link").await?;
+        let path = self.current_path().await?;
+        if !path.starts_with("/ownership/people/") {
+            bail!("the first a.owner-link led to {path}, not /ownership/people/{{id}}");
+        }
+        self.audit("ownership-person").await?;
+        // A larger network: the real company with five controllers and three holdings.
+        self.open("/ownership/entities/GB-COH-00184594").await?;
+        self.audit("ownership-graph").await?;
+        self.open("/ownership/people/NZ-SYNTH-PER-P4").await?;
+        let text = self.find("main").await?.text().await?;
+        if text.contains("Kiri") || !text.contains("Protected person") {
+            self.findings
+                .problems
+                .push("the protected person's page names them or does not say protected".into());
+        }
+        self.audit("ownership-protected").await?;
 
         for (name, path) in [
             ("downloads", "/downloads"),

@@ -617,7 +617,7 @@ async fn search_page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> 
         h1 { (m.t("ownership.title")) }
         p { (m.t("ownership.intro")) }
         p { (m.t("ownership.privacy")) }
-        form.search role="search" method="get" action="/ownership" {
+        form.search #ownership-form role="search" method="get" action="/ownership" {
             div.field {
                 label for="q" { (m.t("ownership.search.label")) }
                 input #q type="search" name="q" value=(search.q) maxlength="200" aria-describedby="q-hint";
@@ -647,7 +647,7 @@ async fn search_page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> 
                             th scope="col" { (m.t("ownership.col.status")) }
                         } }
                         tbody { @for r in &results { tr {
-                            td { a href=(record_href(&r.record_type, &r.record_id)) { (r.name) } }
+                            td { a.record-link href=(record_href(&r.record_type, &r.record_id)) { (r.name) } }
                             td { (r.subtype.clone().unwrap_or_else(|| r.record_type.clone())) }
                             td { (r.jurisdiction.clone().unwrap_or_default()) }
                             td { @if r.current { (m.t("ownership.current")) } @else { (m.t("ownership.closed")) } }
@@ -679,8 +679,8 @@ async fn search_page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> 
 fn owner_cell(m: &Messages, o: &BodsOwner) -> Markup {
     html! {
         @match (&o.owner_id, o.kind.as_str()) {
-            (Some(id), "person") => { a href=(record_href("person", id)) { (o.name) } }
-            (Some(id), "entity") => { a href=(record_href("entity", id)) { (o.name) } }
+            (Some(id), "person") => { a.owner-link href=(record_href("person", id)) { (o.name) } }
+            (Some(id), "entity") => { a.owner-link href=(record_href("entity", id)) { (o.name) } }
             _ => { (o.name) }
         }
         @if let Some(r) = &o.reason {

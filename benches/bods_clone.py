@@ -17,7 +17,7 @@ def rename(value, suffix):
         for k, v in value.items():
             if k in ("statementId", "recordId") and isinstance(v, str):
                 out[k] = v + suffix
-            elif k in ("subject", "interestedParty") and isinstance(v, str):
+            elif k in ("subject", "interestedParty", "declarationSubject") and isinstance(v, str):
                 out[k] = v + suffix
             elif k == "componentRecords" and isinstance(v, list):
                 out[k] = [x + suffix if isinstance(x, str) else x for x in v]

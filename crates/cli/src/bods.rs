@@ -243,7 +243,7 @@ fn owners(args: OwnersArgs) -> Result<u8> {
 }
 
 /// Statements per transaction.
-const BATCH: usize = 2000;
+const BATCH: usize = 5000;
 
 /// The protection list file: `{"protectedRecords": [{"recordId": …, "reason": …}]}`.
 pub fn read_protected(path: &PathBuf) -> Result<Vec<(String, String)>> {

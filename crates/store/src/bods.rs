@@ -33,6 +33,8 @@ use crate::{now, row_placeholders, sha256_hex, Store, StoreError, MAX_PARAMS};
 
 /// Statements read per page when resolving or exporting.
 const PAGE: i64 = 5000;
+/// Entities whose ultimate owners are worked out and written together.
+const OWNER_SLICE: usize = 20_000;
 
 /// What one ingest did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -1043,83 +1045,14 @@ impl Store {
             s.dedup();
             s
         };
-        let resolved: Vec<(String, Vec<Owner>, usize, bool)> = tokio::task::block_in_place(|| {
-            subjects
-                .par_iter()
-                .filter(|id| {
-                    graph
-                        .record(id)
-                        .is_some_and(|r| r.record_type == RecordType::Entity)
-                })
-                .map(|id| {
-                    let o = view.ultimate_owners(id, &limits);
-                    (id.to_string(), o.owners, o.cycles.len(), o.truncated)
-                })
-                .collect()
-        });
-        let mut owner_rows: Vec<BodsOwner> = Vec::new();
-        let mut cycles = 0u64;
-        let mut truncated = 0u64;
-        for (subject, owners, c, t) in resolved {
-            cycles += c as u64;
-            truncated += u64::from(t);
-            for o in owners {
-                let key = match &o.party.record_id {
-                    Some(id) => id.clone(),
-                    None => format!(
-                        "unspecified:{}",
-                        o.party.reason.as_deref().unwrap_or("unknown")
-                    ),
-                };
-                let name = match (&o.party.record_id, o.party.kind) {
-                    (Some(_), PartyKind::Person) if protected.contains_key(&key) => {
-                        "Protected person".to_owned()
-                    }
-                    (_, PartyKind::Unknown) => "Unspecified owner".to_owned(),
-                    _ => o.party.name.clone().unwrap_or_else(|| match o.party.kind {
-                        PartyKind::Person => "Unnamed person".to_owned(),
-                        PartyKind::Missing => "Record not in the register".to_owned(),
-                        _ => "Unnamed entity".to_owned(),
-                    }),
-                };
-                let depth = o
-                    .paths
-                    .iter()
-                    .map(|p| p.relationships.len())
-                    .max()
-                    .unwrap_or(0);
-                let paths: Vec<Value> = o
-                    .paths
-                    .iter()
-                    .map(|p| json!({"nodes": p.nodes, "relationships": p.relationships}))
-                    .collect();
-                owner_rows.push(BodsOwner {
-                    subject_id: subject.clone(),
-                    owner_key: key,
-                    owner_id: o.party.record_id.clone(),
-                    name,
-                    kind: kind_code(o.party.kind).to_owned(),
-                    terminal: terminal_code(o.terminal).to_owned(),
-                    subtype: o.party.subtype.clone(),
-                    reason: o.party.reason.clone(),
-                    share_min: o.share.map(|s| s.min),
-                    share_max: o.share.map(|s| s.max),
-                    controls: o.controls,
-                    direct: o.direct,
-                    depth: depth as i64,
-                    paths: Value::Array(paths),
-                });
-            }
-        }
-
-        let summary = ResolveSummary {
+        let mut summary = ResolveSummary {
             ran: true,
             statements,
             records: record_rows.len() as u64,
             relationships: relationship_rows.len() as u64,
-            owners: owner_rows.len() as u64,
-            cycles,
-            truncated,
+            owners: 0,
+            cycles: 0,
+            truncated: 0,
         };
 
         let mut tx = self.pool.begin().await?;
@@ -1202,37 +1135,112 @@ impl Store {
             }
             q.execute(&mut *tx).await?;
         }
-        const OCOLS: usize = 15;
-        // Positions keep the graph's order (largest share first) within each subject.
-        for (base, chunk) in owner_rows
-            .chunks(MAX_PARAMS / OCOLS)
-            .enumerate()
-            .map(|(n, c)| (n * (MAX_PARAMS / OCOLS), c))
-        {
-            let sql = self.sql(&format!(
-                "INSERT INTO bods_owners (subject_id, owner_key, owner_id, name, kind, terminal, subtype, reason, share_min, share_max, controls, is_direct, depth, paths, position) VALUES {}",
-                row_placeholders(chunk.len(), OCOLS)
-            ));
-            let mut q = sqlx::query(&sql).persistent(false);
-            for (i, o) in chunk.iter().enumerate() {
-                q = q
-                    .bind(o.subject_id.as_str())
-                    .bind(o.owner_key.as_str())
-                    .bind(o.owner_id.clone())
-                    .bind(o.name.as_str())
-                    .bind(o.kind.as_str())
-                    .bind(o.terminal.as_str())
-                    .bind(o.subtype.clone())
-                    .bind(o.reason.clone())
-                    .bind(o.share_min)
-                    .bind(o.share_max)
-                    .bind(i64::from(o.controls))
-                    .bind(i64::from(o.direct))
-                    .bind(o.depth)
-                    .bind(o.paths.to_string())
-                    .bind((base + i) as i64);
+        // Owners are worked out a slice of subjects at a time and written as they
+        // come, so that memory holds one slice's chains, not a million entities'.
+        let mut position = 0i64;
+        for chunk in subjects.chunks(OWNER_SLICE) {
+            let resolved: Vec<(String, Vec<Owner>, usize, bool)> =
+                tokio::task::block_in_place(|| {
+                    chunk
+                        .par_iter()
+                        .filter(|id| {
+                            graph
+                                .record(id)
+                                .is_some_and(|r| r.record_type == RecordType::Entity)
+                        })
+                        .map(|id| {
+                            let o = view.ultimate_owners(id, &limits);
+                            (id.to_string(), o.owners, o.cycles.len(), o.truncated)
+                        })
+                        .collect()
+                });
+            let mut owner_rows: Vec<BodsOwner> = Vec::new();
+            let mut cycles = 0u64;
+            let mut truncated = 0u64;
+            for (subject, owners, c, t) in resolved {
+                cycles += c as u64;
+                truncated += u64::from(t);
+                for o in owners {
+                    let key = match &o.party.record_id {
+                        Some(id) => id.clone(),
+                        None => format!(
+                            "unspecified:{}",
+                            o.party.reason.as_deref().unwrap_or("unknown")
+                        ),
+                    };
+                    let name = match (&o.party.record_id, o.party.kind) {
+                        (Some(_), PartyKind::Person) if protected.contains_key(&key) => {
+                            "Protected person".to_owned()
+                        }
+                        (_, PartyKind::Unknown) => "Unspecified owner".to_owned(),
+                        _ => o.party.name.clone().unwrap_or_else(|| match o.party.kind {
+                            PartyKind::Person => "Unnamed person".to_owned(),
+                            PartyKind::Missing => "Record not in the register".to_owned(),
+                            _ => "Unnamed entity".to_owned(),
+                        }),
+                    };
+                    let depth = o
+                        .paths
+                        .iter()
+                        .map(|p| p.relationships.len())
+                        .max()
+                        .unwrap_or(0);
+                    let paths: Vec<Value> = o
+                        .paths
+                        .iter()
+                        .map(|p| json!({"nodes": p.nodes, "relationships": p.relationships}))
+                        .collect();
+                    owner_rows.push(BodsOwner {
+                        subject_id: subject.clone(),
+                        owner_key: key,
+                        owner_id: o.party.record_id.clone(),
+                        name,
+                        kind: kind_code(o.party.kind).to_owned(),
+                        terminal: terminal_code(o.terminal).to_owned(),
+                        subtype: o.party.subtype.clone(),
+                        reason: o.party.reason.clone(),
+                        share_min: o.share.map(|s| s.min),
+                        share_max: o.share.map(|s| s.max),
+                        controls: o.controls,
+                        direct: o.direct,
+                        depth: depth as i64,
+                        paths: Value::Array(paths),
+                    });
+                }
             }
-            q.execute(&mut *tx).await?;
+
+            summary.owners += owner_rows.len() as u64;
+            summary.cycles += cycles;
+            summary.truncated += truncated;
+            const OCOLS: usize = 15;
+            // Positions keep the graph's order (largest share first) within each subject.
+            for rows in owner_rows.chunks(MAX_PARAMS / OCOLS) {
+                let sql = self.sql(&format!(
+                    "INSERT INTO bods_owners (subject_id, owner_key, owner_id, name, kind, terminal, subtype, reason, share_min, share_max, controls, is_direct, depth, paths, position) VALUES {}",
+                    row_placeholders(rows.len(), OCOLS)
+                ));
+                let mut q = sqlx::query(&sql).persistent(false);
+                for (i, o) in rows.iter().enumerate() {
+                    q = q
+                        .bind(o.subject_id.as_str())
+                        .bind(o.owner_key.as_str())
+                        .bind(o.owner_id.clone())
+                        .bind(o.name.as_str())
+                        .bind(o.kind.as_str())
+                        .bind(o.terminal.as_str())
+                        .bind(o.subtype.clone())
+                        .bind(o.reason.clone())
+                        .bind(o.share_min)
+                        .bind(o.share_max)
+                        .bind(i64::from(o.controls))
+                        .bind(i64::from(o.direct))
+                        .bind(o.depth)
+                        .bind(o.paths.to_string())
+                        .bind(position + i as i64);
+                }
+                q.execute(&mut *tx).await?;
+                position += rows.len() as i64;
+            }
         }
         self.set_meta_in(&mut tx, "bods_resolved_version", version)
             .await?;

@@ -9,7 +9,7 @@
 #    statements), store, then resolve every entity's ultimate owners. Printed: wall time, the storing and
 #    resolving parts (TUWHERA_TIMING), statements per second, peak resident memory (/usr/bin/time -v); then the
 #    same ingest again (nothing new: every statement is recognised and skipped).
-# 3. `tuwhera serve` on that database and wrk with 64 connections for S seconds (default 30) on 2,000 entity
+# 3. `tuwhera serve` on that database and wrk with 64 connections for S seconds (default 30) on 20,000 entity
 #    pages chosen at random across the copies (benches/search.lua in random mode): requests/s and latency
 #    percentiles.
 # No peer ingests or resolves BODS, so there is no ratio here; validation speed against libcovebods is
@@ -79,7 +79,7 @@ with open("data/bods/uk-psc-gleif-bods04/all_demo.jsonl", encoding="utf-8") as f
                     ids.append(subject)
 ids = sorted(set(ids))
 rng = random.Random(7)
-for _ in range(2000):
+for _ in range(20000):
     print(f"/ownership/entities/{rng.choice(ids)}-c{rng.randrange(copies)}")
 PY
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -99,5 +99,5 @@ import json, sys
 line = next(l for l in open(sys.argv[1]) if l.startswith("wrk-json "))
 r = json.loads(line[len("wrk-json "):])
 errors = sum(r["errors"].values())
-print(f"| /ownership/entities/{{id}} (2,000 at random) | 64 | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p90_ms']:.1f} | {r['p99_ms']:.1f} | {errors} |")
+print(f"| /ownership/entities/{{id}} (20,000 at random) | 64 | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p90_ms']:.1f} | {r['p99_ms']:.1f} | {errors} |")
 PY

@@ -1607,7 +1607,7 @@ impl Store {
         for chunk in record_ids.chunks(MAX_PARAMS / 2) {
             let sql = self.sql(&format!(
                 "SELECT o.org_id, o.name, i.record_id, COALESCE(r.name, '') FROM bods_identifiers i
-                 JOIN organisations o ON UPPER(o.org_id) = i.org_key
+                 JOIN organisations o ON o.org_id = i.org_key
                  LEFT JOIN bods_records r ON r.record_id = i.record_id
                  WHERE i.record_id IN ({}) ORDER BY o.org_id",
                 crate::placeholders(chunk.len())
@@ -1669,8 +1669,16 @@ impl Store {
         record_ids: &[String],
     ) -> Result<Vec<WonContract>, StoreError> {
         let links = self.bods_links_of_entities(record_ids).await?;
+        self.bods_contracts_of_links(&links).await
+    }
+
+    /// Contracts awarded to these linked organisations.
+    pub async fn bods_contracts_of_links(
+        &self,
+        links: &[BodsLink],
+    ) -> Result<Vec<WonContract>, StoreError> {
         let mut out = Vec::new();
-        for link in &links {
+        for link in links {
             let rows = sqlx::query(&self.sql(
                 "SELECT p.ocid, r.title, r.buyer_name, p.amount, p.currency, r.date FROM process_parties p
                  JOIN records r ON r.ocid = p.ocid

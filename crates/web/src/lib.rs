@@ -69,6 +69,9 @@ pub struct AppState {
     refreshing: Arc<std::sync::atomic::AtomicBool>,
     /// Set while the register's ultimate owners are being resolved.
     resolving: Arc<std::sync::atomic::AtomicBool>,
+    /// When the register was last checked for news (ms since `started`).
+    register_checked: Arc<std::sync::atomic::AtomicU64>,
+    started: std::time::Instant,
 }
 
 /// Search results and counts, kept until the data changes. The data changes
@@ -101,6 +104,8 @@ impl AppState {
             cache: Arc::new(std::sync::Mutex::new(Cache::default())),
             refreshing: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             resolving: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            register_checked: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+            started: std::time::Instant::now(),
         }
     }
 
@@ -108,10 +113,18 @@ impl AppState {
     /// background if statements arrived since the last resolve. Readers see the
     /// last complete resolution meanwhile.
     pub async fn fresh_register(&self) -> Result<(), ApiError> {
+        use std::sync::atomic::Ordering;
+        // Asked on every register page: the answer is read at most once a second,
+        // since a resolve takes longer than that anyway.
+        let now = self.started.elapsed().as_millis() as u64;
+        let last = self.register_checked.load(Ordering::Acquire);
+        if last != 0 && now.saturating_sub(last) < 1000 {
+            return Ok(());
+        }
+        self.register_checked.store(now.max(1), Ordering::Release);
         if self.store.bods_is_resolved().await? {
             return Ok(());
         }
-        use std::sync::atomic::Ordering;
         if self.resolving.swap(true, Ordering::AcqRel) {
             return Ok(());
         }

@@ -369,13 +369,14 @@ async fn load_entity(state: &AppState, id: &str) -> Result<Option<EntityView>, A
         return Ok(None);
     }
     let ids = [record.record_id.clone()];
+    let links = store.bods_links_of_entities(&ids).await?;
     Ok(Some(EntityView {
         identifiers: store.bods_identifiers_of(id).await?,
         direct: store.bods_owners_direct(id).await?,
         ultimate: store.bods_ultimate_owners(id).await?,
         holdings: store.bods_holdings(id).await?,
-        links: store.bods_links_of_entities(&ids).await?,
-        contracts: store.bods_contracts_won(&ids).await?,
+        contracts: store.bods_contracts_of_links(&links).await?,
+        links,
         record,
     }))
 }

@@ -465,7 +465,11 @@ fn record_type_code(t: RecordType) -> &'static str {
 /// `SCHEME-ID` (org-id.guide's form, what procurement organisations use), and
 /// the bare id upper-cased for a search by number.
 pub fn org_key(scheme: &str, id: &str) -> String {
-    format!("{}-{}", scheme.trim().to_uppercase(), id.trim().to_uppercase())
+    format!(
+        "{}-{}",
+        scheme.trim().to_uppercase(),
+        id.trim().to_uppercase()
+    )
 }
 
 /// Interest types that are ownership (a share of the entity's value) rather
@@ -520,7 +524,10 @@ fn relationship_row(record_id: &str, details: &Value, current: bool) -> Option<R
         .into_iter()
         .flatten()
     {
-        let kind = i.get("type").and_then(Value::as_str).unwrap_or("unknownInterest");
+        let kind = i
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("unknownInterest");
         if !interests.iter().any(|k: &String| k == kind) {
             interests.push(kind.to_owned());
         }
@@ -736,7 +743,8 @@ impl Store {
             }
             q.execute(&mut *tx).await?;
         }
-        let finding_rows: Vec<BodsFinding> = prepared.findings.iter().map(BodsFinding::from).collect();
+        let finding_rows: Vec<BodsFinding> =
+            prepared.findings.iter().map(BodsFinding::from).collect();
         summary.findings = finding_rows.len() as u64;
         self.insert_bods_findings(&mut tx, &finding_rows).await?;
         if summary.new > 0 {
@@ -928,8 +936,17 @@ impl Store {
             };
             let current = last.status != RecordStatus::Closed;
             let details = last.details();
-            let first_date = r.statements.iter().find_map(|s| s.date).map(|d| d.to_string());
-            let last_date = r.statements.iter().rev().find_map(|s| s.date).map(|d| d.to_string());
+            let first_date = r
+                .statements
+                .iter()
+                .find_map(|s| s.date)
+                .map(|d| d.to_string());
+            let last_date = r
+                .statements
+                .iter()
+                .rev()
+                .find_map(|s| s.date)
+                .map(|d| d.to_string());
             // A closed statement may carry no details: describe the record by its last details.
             let described = r
                 .statements
@@ -1053,7 +1070,12 @@ impl Store {
                         _ => "Unnamed entity".to_owned(),
                     }),
                 };
-                let depth = o.paths.iter().map(|p| p.relationships.len()).max().unwrap_or(0);
+                let depth = o
+                    .paths
+                    .iter()
+                    .map(|p| p.relationships.len())
+                    .max()
+                    .unwrap_or(0);
                 let paths: Vec<Value> = o
                     .paths
                     .iter()
@@ -1429,9 +1451,10 @@ impl Store {
 
     /// A record's statements in publication order, in their public form.
     pub async fn bods_statements_of(&self, record_id: &str) -> Result<Vec<Value>, StoreError> {
-        let rows = sqlx::query(&self.sql(
-            "SELECT raw FROM bods_statements WHERE record_id = ? ORDER BY seq LIMIT 1000",
-        ))
+        let rows = sqlx::query(
+            &self
+                .sql("SELECT raw FROM bods_statements WHERE record_id = ? ORDER BY seq LIMIT 1000"),
+        )
         .bind(record_id)
         .fetch_all(&self.pool)
         .await?;
@@ -1452,7 +1475,8 @@ impl Store {
         &self,
         subject_id: &str,
     ) -> Result<Vec<BodsRelationship>, StoreError> {
-        self.relationships_where("l.subject_id = ?", subject_id).await
+        self.relationships_where("l.subject_id = ?", subject_id)
+            .await
     }
 
     /// Relationships whose interested party is the record (what it holds directly).
@@ -1518,7 +1542,10 @@ impl Store {
     }
 
     /// Entities of which the record (a person, usually) is an ultimate owner.
-    pub async fn bods_ultimately_owned(&self, owner_id: &str) -> Result<Vec<BodsOwner>, StoreError> {
+    pub async fn bods_ultimately_owned(
+        &self,
+        owner_id: &str,
+    ) -> Result<Vec<BodsOwner>, StoreError> {
         let rows = sqlx::query(&self.sql(&format!(
             "SELECT {OWNER_COLS} FROM bods_owners WHERE owner_id = ? ORDER BY subject_id LIMIT 5000"
         )))
@@ -1639,9 +1666,9 @@ impl Store {
         limit: i64,
         policy: &Policy,
     ) -> Result<(Vec<Value>, Option<i64>), StoreError> {
-        let rows = sqlx::query(&self.sql(
-            "SELECT seq, raw FROM bods_statements WHERE seq > ? ORDER BY seq LIMIT ?",
-        ))
+        let rows = sqlx::query(
+            &self.sql("SELECT seq, raw FROM bods_statements WHERE seq > ? ORDER BY seq LIMIT ?"),
+        )
         .bind(after_seq)
         .bind(limit.clamp(1, 10_000))
         .fetch_all(&self.pool)

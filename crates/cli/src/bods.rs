@@ -249,8 +249,8 @@ const BATCH: usize = 2000;
 pub fn read_protected(path: &PathBuf) -> Result<Vec<(String, String)>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let value: Value = serde_json::from_str(&text)
-        .with_context(|| format!("{}: not JSON", path.display()))?;
+    let value: Value =
+        serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
     let list = value
         .get("protectedRecords")
         .and_then(Value::as_array)
@@ -258,7 +258,10 @@ pub fn read_protected(path: &PathBuf) -> Result<Vec<(String, String)>> {
     let mut out = Vec::new();
     for (i, p) in list.iter().enumerate() {
         let id = p.get("recordId").and_then(Value::as_str).with_context(|| {
-            format!("{}: protectedRecords[{i}].recordId is missing", path.display())
+            format!(
+                "{}: protectedRecords[{i}].recordId is missing",
+                path.display()
+            )
         })?;
         let reason = p
             .get("reason")
@@ -402,8 +405,8 @@ fn open_any(path: &PathBuf) -> Result<Box<dyn std::io::Read + Send>> {
     if path.as_os_str() == "-" {
         return Ok(Box::new(std::io::stdin()));
     }
-    let file = std::fs::File::open(path)
-        .with_context(|| format!("{}: could not open", path.display()))?;
+    let file =
+        std::fs::File::open(path).with_context(|| format!("{}: could not open", path.display()))?;
     Ok(Box::new(file))
 }
 
@@ -420,6 +423,9 @@ fn protect(args: ProtectArgs) -> Result<u8> {
         store.bods_resolve(false).await?;
         store.refresh_risk(false).await
     })?;
-    eprintln!("{} is protected: every public output now withholds this person's identity", args.record);
+    eprintln!(
+        "{} is protected: every public output now withholds this person's identity",
+        args.record
+    );
     Ok(0)
 }

@@ -46,7 +46,8 @@ pub enum TokenCommand {
         #[arg(long)]
         ocid_prefix: Option<String>,
         /// Further scopes: `bods:write` (publish ownership statements), `plan:N`
-        /// (update commitment N of the action plan). Repeat for several.
+        /// (update commitment N of the action plan, answer and moderate its questions),
+        /// `plan:moderate` (moderate every commitment's questions). Repeat for several.
         #[arg(long = "scope")]
         scopes: Vec<String>,
         #[arg(long, env = "DATABASE_URL", default_value = "sqlite://tuwhera.db")]
@@ -216,6 +217,17 @@ pub fn demo(args: DemoArgs) -> Result<u8> {
     let rt = runtime()?;
     rt.block_on(async {
         let store = open(&args.database).await?;
+        // The action plan, unless the database has one already (then it is left as it
+        // stands, agencies' updates and all).
+        let plan_file = data.join("../plan/nap4.json");
+        if plan_file.is_file() && store.plan_current().await?.is_none() {
+            let text = std::fs::read_to_string(&plan_file)
+                .with_context(|| format!("reading {}", plan_file.display()))?;
+            let Some(plan) = crate::plan::check(&plan_file.display().to_string(), &text) else {
+                bail!("the sample plan {} is not valid", plan_file.display());
+            };
+            crate::plan::import_plan(&store, &plan, "nap4.json", "plan import").await?;
+        }
         let listener = bind_next_free(&args.bind).await?;
         run_server(store, listener, 16 * 1024 * 1024).await
     })?;

@@ -4,6 +4,7 @@ mod bods;
 mod flags;
 mod ingest;
 mod ocds;
+mod plan;
 mod serve;
 
 // The merge and parse paths allocate many small objects; mimalloc is markedly faster there than glibc malloc.
@@ -41,6 +42,9 @@ enum Command {
         after_help = "Examples:\n  tuwhera flags compiled.jsonl.gz > flags.json\n  tuwhera flags --settings cardinal-settings.ini --format cardinal compiled.jsonl\n  tuwhera flags --format csv -o flags.csv compiled.jsonl\n  tuwhera flags --database sqlite://tuwhera.db --settings flags.toml\n\nSettings and every indicator: docs/indicators/. Exit status: 0 done, 1 some lines were not JSON (named on stderr), 2 usage or I/O failure."
     )]
     Flags(flags::FlagsArgs),
+    /// The Open Government Partnership action plan as data: check a plan file, import it.
+    #[command(subcommand)]
+    Plan(plan::PlanCommand),
     /// Serve the platform over HTTP: the JSON API, its OpenAPI document, the web pages and the downloads.
     #[command(
         after_help = "Examples:\n  tuwhera serve\n  tuwhera serve --database postgres://localhost/tuwhera --bind 0.0.0.0:8080\n\nThe first line printed is the address. Logs go to stderr; set TUWHERA_LOG=info for one line per request."
@@ -48,13 +52,13 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Try the platform: ingest the bundled sample data into an embedded database and serve it.
     #[command(
-        after_help = "Examples:\n  tuwhera demo\n  tuwhera demo --bind 127.0.0.1:9000\n\nThe sample: every .json/.jsonl file under data/ocds (the real publishers) and data/ocds/dgcp-1000.jsonl.gz; the beneficial ownership register: data/bods/uk-psc-gleif-bods04 (real UK PSC + GLEIF) and data/linked (SYNTHETIC NZ companies and the releases that link them).\nIngesting again changes nothing. Ctrl-C stops the server."
+        after_help = "Examples:\n  tuwhera demo\n  tuwhera demo --bind 127.0.0.1:9000\n\nThe sample: every .json/.jsonl file under data/ocds (the real publishers) and data/ocds/dgcp-1000.jsonl.gz; the beneficial ownership register: data/bods/uk-psc-gleif-bods04 (real UK PSC + GLEIF) and data/linked (SYNTHETIC NZ companies and the releases that link them); the action plan: data/plan/nap4.json (imported when the database has no plan yet).\nIngesting again changes nothing. Ctrl-C stops the server."
     )]
     Demo(serve::DemoArgs),
-    /// Manage publishers' tokens for POST /api/v1/releases and /api/v1/statements.
+    /// Manage publishers' tokens for POST /api/v1/releases and /api/v1/statements, and agencies' tokens for the action plan.
     #[command(
         subcommand,
-        after_help = "Examples:\n  tuwhera token create --publisher \"Ministry of Health\" --ocid-prefix ocds-abc123\n  tuwhera token create --publisher \"Companies Office\" --scope bods:write\n  tuwhera token revoke 24460ca9a6fe\n\nA token is printed once; only its hash is kept. It writes only ocids that start with its prefix and a dash, and what its scopes allow: bods:write (POST /api/v1/statements), plan:N (commitment N)."
+        after_help = "Examples:\n  tuwhera token create --publisher \"Ministry of Health\" --ocid-prefix ocds-abc123\n  tuwhera token create --publisher \"Companies Office\" --scope bods:write\n  tuwhera token create --publisher \"Department of Internal Affairs\" --scope plan:3\n  tuwhera token create --publisher \"OGP moderators\" --scope plan:moderate\n  tuwhera token revoke 24460ca9a6fe\n\nA token is printed once; only its hash is kept. It writes only ocids that start with its prefix and a dash, and what its scopes allow: bods:write (POST /api/v1/statements), plan:N (commitment N's progress, and answering and moderating its questions; sign in at /sign-in), plan:moderate (moderating every commitment's questions)."
     )]
     Token(serve::TokenCommand),
 }
@@ -90,6 +94,7 @@ fn main() -> ExitCode {
         Command::Ingest(args) => ingest::run(args),
         Command::Flags(args) => flags::run(args),
         Command::Bods(cmd) => bods::run(cmd),
+        Command::Plan(cmd) => plan::run(cmd),
         Command::Serve(args) => serve::serve(args),
         Command::Demo(args) => serve::demo(args),
         Command::Token(cmd) => serve::token(cmd),

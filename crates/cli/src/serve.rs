@@ -20,6 +20,10 @@ pub struct ServeArgs {
     /// Largest request body accepted (a published release package), in MiB.
     #[arg(long, env = "TUWHERA_MAX_BODY_MIB", default_value_t = 16)]
     max_body_mib: usize,
+    /// Take clients' addresses (for the limit on questions) from X-Forwarded-For: only
+    /// behind a reverse proxy that sets it.
+    #[arg(long, env = "TUWHERA_TRUST_FORWARDED_FOR")]
+    trust_forwarded_for: bool,
 }
 
 #[derive(Args)]
@@ -46,7 +50,8 @@ pub enum TokenCommand {
         #[arg(long)]
         ocid_prefix: Option<String>,
         /// Further scopes: `bods:write` (publish ownership statements), `plan:N`
-        /// (update commitment N of the action plan). Repeat for several.
+        /// (update commitment N of the action plan, answer and moderate its questions),
+        /// `plan:moderate` (moderate every commitment's questions). Repeat for several.
         #[arg(long = "scope")]
         scopes: Vec<String>,
         #[arg(long, env = "DATABASE_URL", default_value = "sqlite://tuwhera.db")]
@@ -82,16 +87,8 @@ async fn open(database: &str) -> Result<Store> {
         .with_context(|| format!("opening the database {database}"))
 }
 
-async fn run_server(
-    store: Store,
-    listener: tokio::net::TcpListener,
-    max_body: usize,
-) -> Result<()> {
+async fn run_server(store: Store, listener: tokio::net::TcpListener, config: Config) -> Result<()> {
     let addr = listener.local_addr().context("reading the bound address")?;
-    let config = Config {
-        max_body,
-        ..Config::default()
-    };
     // The first line on stdout is the address: tests and scripts read it.
     println!("Tuwhera is serving on http://{addr}  (Ctrl-C to stop)");
     use std::io::Write;
@@ -115,7 +112,12 @@ pub fn serve(args: ServeArgs) -> Result<u8> {
         let listener = tokio::net::TcpListener::bind(&args.bind)
             .await
             .with_context(|| format!("listening on {}", args.bind))?;
-        run_server(store, listener, args.max_body_mib * 1024 * 1024).await
+        let config = Config {
+            max_body: args.max_body_mib * 1024 * 1024,
+            trust_forwarded_for: args.trust_forwarded_for,
+            ..Config::default()
+        };
+        run_server(store, listener, config).await
     })?;
     Ok(0)
 }
@@ -216,8 +218,19 @@ pub fn demo(args: DemoArgs) -> Result<u8> {
     let rt = runtime()?;
     rt.block_on(async {
         let store = open(&args.database).await?;
+        // The action plan, unless the database has one already (then it is left as it
+        // stands, agencies' updates and all).
+        let plan_file = data.join("../plan/nap4.json");
+        if plan_file.is_file() && store.plan_current().await?.is_none() {
+            let text = std::fs::read_to_string(&plan_file)
+                .with_context(|| format!("reading {}", plan_file.display()))?;
+            let Some(plan) = crate::plan::check(&plan_file.display().to_string(), &text) else {
+                bail!("the sample plan {} is not valid", plan_file.display());
+            };
+            crate::plan::import_plan(&store, &plan, "nap4.json", "plan import").await?;
+        }
         let listener = bind_next_free(&args.bind).await?;
-        run_server(store, listener, 16 * 1024 * 1024).await
+        run_server(store, listener, Config::default()).await
     })?;
     Ok(0)
 }

@@ -1,7 +1,9 @@
 //! The web pages as a person uses them, in headless Chromium driven through
-//! chromedriver: search, open a result, follow its organisation, search for a word,
-//! and visit the other pages. axe-core checks every page against WCAG 2.1 A and AA;
-//! a serious or critical violation fails the test.
+//! chromedriver: the action plan (home, a commitment, asking a question through its form,
+//! the report; an agency signing in with its token, editing its report, seeing the
+//! change, moderating the question), then search, open a result, follow its
+//! organisation, search for a word, and visit the other pages. axe-core checks every
+//! page against WCAG 2.1 A and AA; a serious or critical violation fails the test.
 //!
 //! The test ingests the bundled data into a fresh SQLite database and starts
 //! `tuwhera serve` on it. It needs Debian's `chromium` and `chromium-driver` and the
@@ -15,7 +17,8 @@
 //! Without axe-core, Chromium or chromedriver the test fails, unless
 //! `TUWHERA_SKIP_BROWSER=1`, so that a run which skipped the setup cannot pass unnoticed. `TUWHERA_BROWSER_URL` points the test at a
 //! server that is already running instead (no ingest, no `tuwhera serve`), for working
-//! on the pages.
+//! on the pages; `TUWHERA_BROWSER_TOKEN` then gives an agency's token with the scopes
+//! `plan:3` and `plan:6` for the sign-in part (without it, that part is skipped).
 
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
@@ -229,6 +232,43 @@ fn ingest(database: &str) {
     );
 }
 
+/// Imports the action plan and makes an agency token (commitments 3 and 6) for the
+/// sign-in part of the walk; returns the token.
+fn prepare_plan(database: &str) -> String {
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_tuwhera"))
+            .args(args)
+            .args(["--database", database])
+            .env_remove("DATABASE_URL")
+            .output()
+            .expect("running tuwhera");
+        assert!(
+            out.status.success(),
+            "tuwhera {args:?} failed ({}):\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("UTF-8")
+    };
+    run(&[
+        "plan",
+        "import",
+        &repo().join("data/plan/nap4.json").display().to_string(),
+    ]);
+    run(&[
+        "token",
+        "create",
+        "--publisher",
+        "Browser Test Agency",
+        "--scope",
+        "plan:3",
+        "--scope",
+        "plan:6",
+    ])
+    .trim()
+    .to_owned()
+}
+
 /// The base URL in a line such as `listening on http://127.0.0.1:41234/`, without its
 /// trailing slash.
 fn url_in(line: &str) -> Option<String> {
@@ -420,6 +460,8 @@ struct Browser<'a> {
     base: &'a str,
     tools: &'a Tools,
     findings: Findings,
+    /// An agency's token (plan:3 and plan:6) for the sign-in part, if there is one.
+    token: Option<String>,
 }
 
 impl Browser<'_> {
@@ -588,9 +630,153 @@ impl Browser<'_> {
         Ok(())
     }
 
-    async fn walk(&mut self) -> Result<()> {
+    /// Types into a field (after what it holds) and checks the field is there.
+    async fn type_into(&self, css: &str, text: &str) -> Result<()> {
+        self.find(css)
+            .await?
+            .send_keys(text)
+            .await
+            .with_context(|| format!("typing into `{css}`"))
+    }
+
+    async fn problem_unless(&mut self, ok: bool, what: impl Into<String>) {
+        if !ok {
+            let url = self.current_url().await.unwrap_or_default();
+            self.findings
+                .problems
+                .push(format!("{} ({url})", what.into()));
+        }
+    }
+
+    /// The action plan: home, a commitment, a question through its form, the report, and
+    /// an agency signing in to edit its report and moderate the question.
+    async fn walk_plan(&mut self) -> Result<()> {
         self.open("/").await?;
+        let cards = self
+            .client
+            .find_all(Locator::Css("li.commitment-card"))
+            .await?;
+        self.problem_unless(
+            cards.len() == 8,
+            format!("the home page lists {} commitments, not 8", cards.len()),
+        )
+        .await;
         self.audit("home").await?;
+
+        let six = self
+            .find("a.commitment-link[href='/commitments/6']")
+            .await?;
+        self.click_through(&six, "commitment 6").await?;
+        let h1 = self.find("h1").await?.text().await?;
+        self.problem_unless(
+            h1.starts_with("Commitment 6:"),
+            format!("commitment 6's page has the h1 {h1:?}"),
+        )
+        .await;
+        self.audit("commitment").await?;
+
+        // Ask a question through the form; the thank-you page says it is held.
+        let question =
+            "Will the procurement data include contract variations? <b>Asked in a browser.</b>";
+        self.type_into("form#ask-form textarea[name=question]", question)
+            .await?;
+        self.type_into("form#ask-form input[name=name]", "Browser test")
+            .await?;
+        let send = self.find("form#ask-form button[type=submit]").await?;
+        self.click_through(&send, "sending the question").await?;
+        let path = self.current_path().await?;
+        self.problem_unless(
+            path == "/commitments/6/asked",
+            format!("sending a question led to {path}, not /commitments/6/asked"),
+        )
+        .await;
+        self.audit("question-sent").await?;
+
+        self.open("/report/2024").await?;
+        let sections = self
+            .client
+            .find_all(Locator::Css("section.report-commitment"))
+            .await?;
+        self.problem_unless(
+            sections.len() == 8,
+            format!(
+                "the report has {} commitment sections, not 8",
+                sections.len()
+            ),
+        )
+        .await;
+        self.audit("report").await?;
+
+        let Some(token) = self.token.clone() else {
+            println!("browser: no agency token (TUWHERA_BROWSER_TOKEN): sign-in, edit and moderation not walked");
+            return Ok(());
+        };
+        // The edit form needs a session: the browser is sent to sign in first, then back.
+        self.open("/commitments/3/progress/2024/edit").await?;
+        let path = self.current_path().await?;
+        self.problem_unless(
+            path == "/sign-in",
+            format!("the edit form without a session led to {path}, not /sign-in"),
+        )
+        .await;
+        self.audit("sign-in").await?;
+        self.type_into("form#sign-in-form input[name=token]", &token)
+            .await?;
+        let sign_in = self.find("form#sign-in-form button[type=submit]").await?;
+        self.click_through(&sign_in, "signing in").await?;
+        let path = self.current_path().await?;
+        if path != "/commitments/3/progress/2024/edit" {
+            bail!("signing in led to {path}, not back to the edit form (was the session cookie kept?)");
+        }
+        self.audit("edit").await?;
+        self.type_into(
+            "form#edit-form textarea[name=progress]",
+            "\n\nChecked in a browser: the report can be updated.",
+        )
+        .await?;
+        self.type_into("form#edit-form input[name=note]", "Browser test")
+            .await?;
+        let save = self.find("form#edit-form button[type=submit]").await?;
+        self.click_through(&save, "saving the report").await?;
+        let path = self.current_path().await?;
+        self.problem_unless(
+            path == "/commitments/3/diff",
+            format!("saving the report led to {path}, not its diff"),
+        )
+        .await;
+        let inserted = self.client.find_all(Locator::Css(".diff ins")).await?;
+        let mut found = false;
+        for ins in &inserted {
+            found |= ins.text().await?.contains("Checked in a browser");
+        }
+        self.problem_unless(found, "the diff does not mark the added text with <ins>")
+            .await;
+        self.audit("diff").await?;
+        self.open("/commitments/3/history").await?;
+        self.audit("history").await?;
+
+        // Moderation: the question is there; publishing it puts it on the commitment's page.
+        self.open("/moderation").await?;
+        self.audit("moderation").await?;
+        let publish = self
+            .find("form.moderate button[value=publish]")
+            .await
+            .context("the question sent above is not waiting for moderation")?;
+        self.click_through(&publish, "publishing the question")
+            .await?;
+        self.open("/commitments/6").await?;
+        let questions = self.find("#questions").await?.text().await?;
+        self.problem_unless(
+            questions.contains("<b>Asked in a browser.</b>"),
+            "the published question is not on the commitment's page, as text",
+        )
+        .await;
+        self.audit("commitment-questions").await?;
+        Ok(())
+    }
+
+    async fn walk(&mut self) -> Result<()> {
+        self.walk_plan().await?;
 
         self.open("/procurement").await?;
         self.audit("search").await?;
@@ -797,13 +983,18 @@ async fn pages_work_in_a_browser_and_pass_axe() {
     let started = Instant::now();
     let dir = tempfile::tempdir().expect("temp dir");
 
-    let (_server, base) = match std::env::var("TUWHERA_BROWSER_URL") {
-        Ok(url) => (None, url.trim_end_matches('/').to_owned()),
+    let (_server, base, token) = match std::env::var("TUWHERA_BROWSER_URL") {
+        Ok(url) => (
+            None,
+            url.trim_end_matches('/').to_owned(),
+            std::env::var("TUWHERA_BROWSER_TOKEN").ok(),
+        ),
         Err(_) => {
             let database = format!("sqlite://{}", dir.path().join("t.db").display());
             ingest(&database);
+            let token = prepare_plan(&database);
             let (server, base) = serve(&database);
-            (Some(server), base)
+            (Some(server), base, Some(token))
         }
     };
 
@@ -817,6 +1008,7 @@ async fn pages_work_in_a_browser_and_pass_axe() {
         base: &base,
         tools: &tools,
         findings: Findings::default(),
+        token,
     };
     let walked = browser.walk().await;
     let findings = browser.findings;

@@ -3,23 +3,26 @@
 //! Pure: values in, values out. [`Plan`] is the typed model, [`validate`] checks a JSON value
 //! against the embedded schema (`schema/plan.schema.json`) and the rules across fields,
 //! [`diff::diff_progress`] compares two periods' reports word by word, [`report::sections`]
-//! gives a report's sections in order for any renderer, and [`pdf::report_pdf`] renders them.
+//! gives a report's sections in order for any renderer, and [`pdf::report_pdf`] renders them;
+//! [`locate::position`] finds the line and column of a finding's path in the text it came from.
 //!
 //! The data itself lives in the workspace's `data/plan/`.
 
 pub mod diff;
+pub mod locate;
 pub mod model;
 pub mod pdf;
 pub mod report;
 mod schema;
 
 pub use diff::{diff_progress, FieldChange, Op, OpKind};
+pub use locate::position;
 pub use model::{
     Commitment, Milestone, OgpValue, Period, PeriodReport, Plan, ProgressReport, Status,
 };
 pub use pdf::report_pdf;
 pub use report::{blocks, sections, Block, Section};
-pub use schema::{validate, Finding, SCHEMA};
+pub use schema::{validate, validate_progress, Finding, SCHEMA};
 
 /// Why a plan could not be read or rendered.
 #[derive(Debug, thiserror::Error)]

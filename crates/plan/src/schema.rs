@@ -164,7 +164,7 @@ fn pointer_to_path(pointer: &str) -> String {
     path
 }
 
-fn child(path: &str, name: &str) -> String {
+pub(crate) fn child(path: &str, name: &str) -> String {
     let plain = !name.is_empty()
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         && !name.starts_with(|c: char| c.is_ascii_digit());
@@ -173,4 +173,56 @@ fn child(path: &str, name: &str) -> String {
     } else {
         format!("{path}[{}]", Value::String(name.to_owned()))
     }
+}
+
+/// Every finding about `report` as commitment `number`'s progress in `plan` (replacing the
+/// commitment's report for the same period, or added after its others): the schema's rules for
+/// a progress report and the rules across fields (the period must be one of the plan's
+/// reports). Paths are relative to the report: `$.statusQuote`, `$.progress[2]`.
+pub fn validate_progress(
+    plan: &crate::Plan,
+    number: u32,
+    report: &crate::ProgressReport,
+) -> Vec<Finding> {
+    let mut plan = plan.clone();
+    let Some(index) = plan.commitments.iter().position(|c| c.number == number) else {
+        return vec![Finding {
+            path: "$".to_owned(),
+            message: format!("the plan has no commitment {number}"),
+        }];
+    };
+    let progress = &mut plan.commitments[index].progress;
+    let at = match progress.iter().position(|p| p.period == report.period) {
+        Some(at) => {
+            progress[at] = report.clone();
+            at
+        }
+        None => {
+            progress.push(report.clone());
+            progress.len() - 1
+        }
+    };
+    let value = match serde_json::to_value(&plan) {
+        Ok(value) => value,
+        Err(e) => {
+            return vec![Finding {
+                path: "$".to_owned(),
+                message: e.to_string(),
+            }]
+        }
+    };
+    let prefix = format!("$.commitments[{index}].progress[{at}]");
+    validate(&value)
+        .into_iter()
+        .filter_map(|finding| {
+            let rest = finding.path.strip_prefix(&prefix)?;
+            if !(rest.is_empty() || rest.starts_with('.') || rest.starts_with('[')) {
+                return None;
+            }
+            Some(Finding {
+                path: format!("${rest}"),
+                message: finding.message,
+            })
+        })
+        .collect()
 }

@@ -174,3 +174,29 @@ fn the_typed_parse_names_path_and_line() {
     assert_eq!((path.as_str(), line), ("$.id", 1));
     assert!(Plan::from_json(&format!("{} []", data_text())).is_err());
 }
+
+#[test]
+fn a_progress_update_is_checked_in_the_plan_with_paths_of_its_own() {
+    let plan = common::plan();
+    let mut report = plan.commitment(3).unwrap().progress[0].clone();
+    assert!(tuwhera_plan::validate_progress(&plan, 3, &report).is_empty());
+
+    report.status = Some(tuwhera_plan::Status::OnTrack);
+    report.status_quote = None;
+    report.progress.push(String::new());
+    let findings = tuwhera_plan::validate_progress(&plan, 3, &report);
+    assert_eq!(
+        paths(&findings),
+        ["$.statusQuote", "$.progress[1]"],
+        "{findings:#?}"
+    );
+
+    let mut later = plan.commitment(3).unwrap().progress[0].clone();
+    later.period = "2031".into();
+    let findings = tuwhera_plan::validate_progress(&plan, 3, &later);
+    assert_eq!(paths(&findings), ["$.period"], "{findings:#?}");
+    assert!(findings[0].message.contains("not among the plan's reports"));
+
+    let findings = tuwhera_plan::validate_progress(&plan, 42, &later);
+    assert_eq!(findings[0].message, "the plan has no commitment 42");
+}

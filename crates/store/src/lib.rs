@@ -20,6 +20,7 @@ pub mod bods;
 mod compile;
 mod dashboard;
 mod ingest;
+pub mod plan;
 mod query;
 pub mod risk;
 mod tokens;
@@ -30,7 +31,7 @@ pub use query::{
     Export, Facet, FacetCount, OrgPage, OrgRow, OrgTotal, Organisation, PartyRow, ProcessRow,
     QuarantinePage, ReleaseRow, SearchPage, SearchQuery, Stats,
 };
-pub use tokens::{NewToken, TokenInfo};
+pub use tokens::{valid_scope, NewToken, Session, TokenInfo};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
@@ -47,6 +48,15 @@ pub enum StoreError {
         field: &'static str,
         message: String,
     },
+    /// The caller may not do this (a token without the scope).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// What the request names does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The request was made against a state that has changed since (an edit of an old version).
+    #[error("conflict: {0}")]
+    Conflict(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -459,6 +469,72 @@ const MIGRATIONS: &[Migration] = &[
         ALTER TABLE tokens ADD COLUMN scopes TEXT NOT NULL DEFAULT ''",
         postgres: None,
     },
+    // The action plan: every imported version of the plan document, every version of each
+    // commitment's progress report (append-only: imports and agencies' updates, with who and
+    // when), the public's questions with their moderation and answers (and a log of every
+    // action on them), and agencies' sign-in sessions (the session id's hash, never the token).
+    Migration {
+        version: 9,
+        sqlite: "CREATE TABLE plan_versions (
+            version BIGINT PRIMARY KEY,
+            plan_id TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            document TEXT NOT NULL,
+            source TEXT NOT NULL,
+            imported_at TEXT NOT NULL
+        );
+        CREATE TABLE plan_progress (
+            change_id BIGINT PRIMARY KEY,
+            commitment BIGINT NOT NULL,
+            period TEXT NOT NULL,
+            version BIGINT NOT NULL,
+            content_hash TEXT NOT NULL,
+            document TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            publisher TEXT NOT NULL,
+            token_id TEXT,
+            via TEXT NOT NULL,
+            note TEXT,
+            changed_at TEXT NOT NULL,
+            UNIQUE (commitment, period, version)
+        );
+        CREATE TABLE plan_questions (
+            question_id TEXT PRIMARY KEY,
+            commitment BIGINT NOT NULL,
+            asked_at TEXT NOT NULL,
+            name TEXT,
+            question TEXT NOT NULL,
+            status TEXT NOT NULL,
+            moderated_at TEXT,
+            moderated_by TEXT,
+            moderation_note TEXT,
+            answer TEXT,
+            answered_at TEXT,
+            answered_by TEXT
+        );
+        CREATE INDEX plan_questions_commitment ON plan_questions (commitment, status, asked_at);
+        CREATE INDEX plan_questions_status ON plan_questions (status, asked_at);
+        CREATE TABLE plan_question_events (
+            question_id TEXT NOT NULL,
+            seq BIGINT NOT NULL,
+            action TEXT NOT NULL,
+            publisher TEXT,
+            token_id TEXT,
+            at TEXT NOT NULL,
+            text TEXT,
+            PRIMARY KEY (question_id, seq)
+        );
+        CREATE TABLE sessions (
+            session_hash TEXT PRIMARY KEY,
+            token_id TEXT NOT NULL,
+            csrf TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        );
+        CREATE INDEX sessions_token ON sessions (token_id);
+        INSERT INTO meta (key, value) VALUES ('plan_seq', 0)",
+        postgres: None,
+    },
 ];
 
 /// The largest number of bound parameters one statement gets: SQLite allows 32,766, PostgreSQL 65,535.
@@ -470,11 +546,19 @@ pub fn now_rfc3339() -> String {
 }
 
 pub(crate) fn now() -> String {
-    // RFC 3339 in UTC from the system clock, without a date crate.
-    let secs = std::time::SystemTime::now()
+    rfc3339(unix_now())
+}
+
+/// Seconds since 1970 by the system clock.
+pub(crate) fn unix_now() -> u64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
-        .unwrap_or(0);
+        .unwrap_or(0)
+}
+
+/// Seconds since 1970 as RFC 3339 in UTC, without a date crate.
+pub(crate) fn rfc3339(secs: u64) -> String {
     let days = secs / 86_400;
     let rem = secs % 86_400;
     let (y, m, d) = civil_from_days(days as i64);

@@ -1,8 +1,10 @@
-//! Publishers' tokens: shown once when made, stored only as a SHA-256 hash.
+//! Publishers' tokens: shown once when made, stored only as a SHA-256 hash; and the
+//! sign-in sessions an agency opens with one (the session id is kept only as a hash
+//! too, and a session ends with its token).
 
 use sqlx::Row;
 
-use crate::{now, sha256_hex, Store, StoreError};
+use crate::{now, rfc3339, sha256_hex, unix_now, Store, StoreError};
 
 /// A token as the database knows it (never the secret itself).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,13 +14,16 @@ pub struct TokenInfo {
     pub ocid_prefix: String,
     pub created_at: String,
     /// Scopes beyond writing the ocid prefix's processes: `bods:write` (publish
-    /// ownership statements), `plan:N` (update commitment N of the action plan).
+    /// ownership statements), `plan:N` (update commitment N of the action plan and
+    /// answer and moderate its questions), `plan:moderate` (moderate every
+    /// commitment's questions).
     pub scopes: Vec<String>,
 }
 
 /// Whether `scope` is one the platform knows.
 pub fn valid_scope(scope: &str) -> bool {
     scope == "bods:write"
+        || scope == "plan:moderate"
         || scope
             .strip_prefix("plan:")
             .is_some_and(|n| n.parse::<u16>().is_ok_and(|n| (1..=99).contains(&n)))
@@ -28,6 +33,35 @@ impl TokenInfo {
     /// Whether the token carries `scope`.
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes.iter().any(|s| s == scope)
+    }
+
+    /// The commitments whose progress this token may update (`plan:N`), in order.
+    pub fn plan_commitments(&self) -> Vec<u32> {
+        let mut numbers: Vec<u32> = self
+            .scopes
+            .iter()
+            .filter_map(|s| s.strip_prefix("plan:")?.parse().ok())
+            .collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        numbers
+    }
+
+    /// Whether the token may moderate questions on commitment `n`: `plan:moderate`,
+    /// or the lead agency's own `plan:N`.
+    pub fn may_moderate(&self, n: u32) -> bool {
+        self.has_scope("plan:moderate") || self.has_scope(&format!("plan:{n}"))
+    }
+
+    /// Whether the token acts for the lead agency of commitment `n` (`plan:N`): it may
+    /// update the commitment's progress and answer its questions.
+    pub fn may_update_commitment(&self, n: u32) -> bool {
+        self.has_scope(&format!("plan:{n}"))
+    }
+
+    /// Whether the token has any action-plan scope (and so may sign in to the plan's pages).
+    pub fn has_plan_scope(&self) -> bool {
+        self.scopes.iter().any(|s| s.starts_with("plan:"))
     }
 
     /// Whether this token may write the process `ocid`.
@@ -50,8 +84,8 @@ pub struct NewToken {
     pub info: TokenInfo,
 }
 
-/// 32 random bytes from the operating system, as hex.
-fn random_hex(bytes: usize) -> Result<String, StoreError> {
+/// `bytes` random bytes from the operating system, as hex.
+pub(crate) fn random_hex(bytes: usize) -> Result<String, StoreError> {
     let mut buf = vec![0u8; bytes];
     getrandom::fill(&mut buf).map_err(|e| StoreError::Invalid {
         field: "token",
@@ -84,7 +118,7 @@ impl Store {
             return Err(StoreError::Invalid {
                 field: "scope",
                 message: format!(
-                    "{bad:?} is not a scope: use `bods:write` or `plan:N` (a commitment number)"
+                    "{bad:?} is not a scope: use `bods:write`, `plan:N` (a commitment number) or `plan:moderate`"
                 ),
             });
         }
@@ -145,20 +179,7 @@ impl Store {
         .bind(sha256_hex(secret.as_bytes()))
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| {
-            Ok(TokenInfo {
-                token_id: r.try_get(0)?,
-                publisher: r.try_get(1)?,
-                ocid_prefix: r.try_get(2)?,
-                created_at: r.try_get(3)?,
-                scopes: r
-                    .try_get::<String, _>(4)?
-                    .split_whitespace()
-                    .map(str::to_owned)
-                    .collect(),
-            })
-        })
-        .transpose()
+        row.map(|r| token_info(&r)).transpose()
     }
 
     /// Revoke a token by its id (the part after `tuw_`). Returns whether it existed.
@@ -171,6 +192,100 @@ impl Store {
         .execute(&self.pool)
         .await?
         .rows_affected();
+        Ok(n == 1)
+    }
+}
+
+/// An agency's sign-in session, as the pages see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// The token it was opened with (still valid: a revoked token ends its sessions).
+    pub token: TokenInfo,
+    /// The secret every form of the session carries (CSRF protection).
+    pub csrf: String,
+    pub created_at: String,
+    pub expires_at: String,
+}
+
+/// Rows of `tokens` as [`TokenInfo`], from the first five columns.
+fn token_info(r: &sqlx::any::AnyRow) -> Result<TokenInfo, StoreError> {
+    Ok(TokenInfo {
+        token_id: r.try_get(0)?,
+        publisher: r.try_get(1)?,
+        ocid_prefix: r.try_get(2)?,
+        created_at: r.try_get(3)?,
+        scopes: r
+            .try_get::<String, _>(4)?
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
+    })
+}
+
+impl Store {
+    /// Open a session for `token`, lasting `seconds`. Returns the session id (for the
+    /// cookie; only its hash is stored) and the session.
+    pub async fn session_start(
+        &self,
+        token: &TokenInfo,
+        seconds: u64,
+    ) -> Result<(String, Session), StoreError> {
+        let id = random_hex(32)?;
+        let now = unix_now();
+        let session = Session {
+            token: token.clone(),
+            csrf: random_hex(32)?,
+            created_at: rfc3339(now),
+            expires_at: rfc3339(now + seconds),
+        };
+        // Expired sessions go when new ones are made: the table stays small.
+        sqlx::query(&self.sql("DELETE FROM sessions WHERE expires_at <= ?"))
+            .bind(rfc3339(now))
+            .execute(&self.pool)
+            .await?;
+        sqlx::query(&self.sql(
+            "INSERT INTO sessions (session_hash, token_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+        ))
+        .bind(sha256_hex(id.as_bytes()))
+        .bind(&token.token_id)
+        .bind(&session.csrf)
+        .bind(&session.created_at)
+        .bind(&session.expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok((id, session))
+    }
+
+    /// The session behind a cookie's id, if it exists, has not expired and its token
+    /// is not revoked.
+    pub async fn session(&self, id: &str) -> Result<Option<Session>, StoreError> {
+        let row = sqlx::query(&self.sql(
+            "SELECT t.token_id, t.publisher, t.ocid_prefix, t.created_at, t.scopes, s.csrf, s.created_at, s.expires_at
+             FROM sessions s JOIN tokens t ON t.token_id = s.token_id
+             WHERE s.session_hash = ? AND s.expires_at > ? AND t.revoked_at IS NULL",
+        ))
+        .bind(sha256_hex(id.as_bytes()))
+        .bind(now())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(Session {
+                token: token_info(&r)?,
+                csrf: r.try_get(5)?,
+                created_at: r.try_get(6)?,
+                expires_at: r.try_get(7)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// End a session (signing out). Returns whether it existed.
+    pub async fn session_end(&self, id: &str) -> Result<bool, StoreError> {
+        let n = sqlx::query(&self.sql("DELETE FROM sessions WHERE session_hash = ?"))
+            .bind(sha256_hex(id.as_bytes()))
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
         Ok(n == 1)
     }
 }

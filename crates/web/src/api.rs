@@ -35,7 +35,7 @@ pub fn routes() -> Router<AppState> {
 #[openapi(
     info(
         title = "Tuwhera API",
-        description = "Open procurement data (OCDS 1.1) of New Zealand's open-government platform. Reading is public; publishing needs a publisher's bearer token. Errors are JSON: `{\"error\", \"message\", \"field\"}`.",
+        description = "Open procurement data (OCDS 1.1) and the Open Government Partnership action plan of New Zealand's open-government platform. Reading is public; publishing and updating need a publisher's bearer token. Errors are JSON: `{\"error\", \"message\", \"field\"}`.",
         license(name = "Apache-2.0")
     ),
     paths(
@@ -49,7 +49,13 @@ pub fn routes() -> Router<AppState> {
         crate::ownership::search_api, crate::ownership::record_api, crate::ownership::entity_api,
         crate::ownership::person_api, crate::ownership::organisation_api,
         crate::ownership::quarantine_api, crate::ownership::statements_jsonl,
-        crate::ownership::publish
+        crate::ownership::publish,
+        crate::plan_api::plan_api, crate::plan_api::schema_api, crate::plan_api::versions_api,
+        crate::plan_api::commitments_api, crate::plan_api::commitment_api,
+        crate::plan_api::history_api, crate::plan_api::diff_api, crate::plan_api::progress_api,
+        crate::plan_api::update_progress_api, crate::plan_api::commitment_questions_api,
+        crate::plan_api::ask_api, crate::plan_api::questions_api, crate::plan_api::moderation_api,
+        crate::plan_api::moderate_api, crate::plan_api::answer_api, crate::plan_api::report_api
     ),
     components(schemas(
         ApiError, SearchResponse, ProcessSummary, Facets, FacetValue, ProcessResponse, ReleaseInfo,
@@ -62,13 +68,23 @@ pub fn routes() -> Router<AppState> {
         crate::ownership::OwnerOut, crate::ownership::LinkOut, crate::ownership::ContractOut,
         crate::ownership::EntityOut, crate::ownership::IdentifierOut, crate::ownership::PersonOut,
         crate::ownership::OrganisationOwnershipOut, crate::ownership::QuarantineOut,
-        crate::ownership::PublishOut, crate::ownership::PublishFinding
+        crate::ownership::PublishOut, crate::ownership::PublishFinding,
+        crate::plan_api::Licence, crate::plan_api::ModuleOut, crate::plan_api::CommitmentSummary,
+        crate::plan_api::CommitmentList, crate::plan_api::QuestionOut, crate::plan_api::VersionRef,
+        crate::plan_api::CommitmentOut, crate::plan_api::VersionOut, crate::plan_api::HistoryOut,
+        crate::plan_api::OpOut, crate::plan_api::FieldChangeOut, crate::plan_api::DiffOut,
+        crate::plan_api::PartOut, crate::plan_api::SectionOut, crate::plan_api::ReportOut,
+        crate::plan_api::PlanVersionOut, crate::plan_api::ProgressOut,
+        crate::plan_api::ProgressUpdateOut, crate::plan_api::ProgressIn,
+        crate::plan_api::QuestionIn, crate::plan_api::QuestionReceived,
+        crate::plan_api::ModerationIn, crate::plan_api::AnswerIn
     )),
     modifiers(&BearerAuth),
     tags(
         (name = "procurement", description = "Contracting processes, organisations and publishing"),
         (name = "risk", description = "Red flags (risk signals, not proof), Government Procurement Rules compliance, data quality, dashboards"),
-        (name = "ownership", description = "The beneficial ownership register (BODS 0.4): people and entities, ultimate owners, links to procurement; public fields only")
+        (name = "ownership", description = "The beneficial ownership register (BODS 0.4): people and entities, ultimate owners, links to procurement; public fields only"),
+        (name = "plan", description = "The Open Government Partnership action plan: commitments, progress reports and their history, the public's questions and the lead agencies' answers. Updating needs the lead agency's token (scope plan:N); moderating, plan:moderate or plan:N")
     )
 )]
 pub struct ApiDoc;
@@ -811,7 +827,7 @@ pub fn base_url(headers: &HeaderMap) -> String {
     format!("http://{host}")
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())

@@ -4,6 +4,8 @@
 //!
 //! Reading is public. Writing (`POST /api/v1/releases`) needs a publisher's
 //! bearer token, and a token writes only the processes under its ocid prefix.
+//! The action plan is the home page: agencies sign in with their token to update
+//! their commitments' progress and answer the public's questions.
 //! Every request is bounded: body size, query length, page size and time.
 
 mod api;
@@ -13,7 +15,10 @@ mod messages;
 mod ownership;
 mod pages;
 mod params;
+mod plan;
+mod plan_api;
 mod risk;
+mod session;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -41,6 +46,12 @@ pub struct Config {
     pub timeout: Duration,
     /// Where generated bulk files (the flattened CSV zip) are kept.
     pub cache_dir: std::path::PathBuf,
+    /// Questions accepted from one client address per `question_window`.
+    pub question_limit: u32,
+    pub question_window: Duration,
+    /// Take the client's address from `X-Forwarded-For` (set only behind a proxy that
+    /// writes it; otherwise anyone could claim any address).
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for Config {
@@ -49,6 +60,9 @@ impl Default for Config {
             max_body: 16 * 1024 * 1024,
             timeout: Duration::from_secs(30),
             cache_dir: std::env::temp_dir().join("tuwhera-cache"),
+            question_limit: 5,
+            question_window: Duration::from_secs(3600),
+            trust_forwarded_for: false,
         }
     }
 }
@@ -72,6 +86,8 @@ pub struct AppState {
     /// When the register was last checked for news (ms since `started`).
     register_checked: Arc<std::sync::atomic::AtomicU64>,
     started: std::time::Instant,
+    /// Questions from the public, counted per client address (in memory).
+    pub limiter: Arc<session::RateLimiter>,
 }
 
 /// Search results and counts, kept until the data changes. The data changes
@@ -97,6 +113,10 @@ impl AppState {
     pub fn new(store: Store, config: Config) -> AppState {
         AppState {
             store,
+            limiter: Arc::new(session::RateLimiter::new(
+                config.question_limit,
+                config.question_window,
+            )),
             config: Arc::new(config),
             messages: Arc::new(Messages::english()),
             write_lock: Arc::new(Mutex::new(())),
@@ -283,6 +303,10 @@ pub struct ApiError {
     #[serde(skip)]
     #[schema(ignore)]
     pub status: u16,
+    /// Seconds after which to try again (a 429's `Retry-After`).
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -292,6 +316,7 @@ impl ApiError {
             message: message.into(),
             field: None,
             status: status.as_u16(),
+            retry_after: None,
         }
     }
 
@@ -312,6 +337,13 @@ impl From<tuwhera_store::StoreError> for ApiError {
         match e {
             tuwhera_store::StoreError::Invalid { field, message } => {
                 ApiError::invalid(field, message)
+            }
+            tuwhera_store::StoreError::Forbidden(message) => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+            }
+            tuwhera_store::StoreError::NotFound(message) => ApiError::not_found(message),
+            tuwhera_store::StoreError::Conflict(message) => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", message)
             }
             other => {
                 // The details stay in the server's log: they can name tables and queries.
@@ -335,6 +367,11 @@ impl IntoResponse for ApiError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer realm=\"tuwhera\""),
             );
+        }
+        if let Some(secs) = self.retry_after {
+            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
         }
         response
     }
@@ -365,13 +402,15 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(downloads::routes())
         .merge(pages::routes())
+        .merge(plan::routes())
+        .merge(plan_api::routes())
         .merge(risk::routes())
         .merge(ownership::routes())
         .fallback(pages::not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
-        // Only publishing reads a body, and it enforces `max_body` itself (with a JSON
-        // 413): a GET's body is never read.
+        // Only publishing and the plan's posts read a body, and each enforces its own
+        // limit (with a JSON 413): a GET's body is never read.
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             timeout,

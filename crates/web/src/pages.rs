@@ -21,7 +21,6 @@ use crate::{segment, ApiError, AppState, Messages};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(home))
         .route("/procurement", get(search))
         .route("/procurement/{ocid}", get(process))
         .route("/organisations", get(organisations))
@@ -47,7 +46,12 @@ async fn stylesheet() -> Response {
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Section {
+    /// Pages of no section (errors).
     Home,
+    /// The action plan: the home page, commitments, reports, questions.
+    Plan,
+    /// Agencies' sign-in.
+    SignIn,
     Procurement,
     Organisations,
     Downloads,
@@ -61,8 +65,19 @@ pub(crate) enum Section {
 }
 
 pub(crate) fn layout(m: &Messages, section: Section, title: &str, body: Markup) -> Markup {
+    layout_with_head(m, section, title, html! {}, body)
+}
+
+/// The layout, with more in the `head` (a feed's link, say).
+pub(crate) fn layout_with_head(
+    m: &Messages,
+    section: Section,
+    title: &str,
+    head: Markup,
+    body: Markup,
+) -> Markup {
     let nav = [
-        (Section::Home, "/", "nav.home"),
+        (Section::Plan, "/", "nav.plan"),
         (Section::Procurement, "/procurement", "nav.procurement"),
         (
             Section::Organisations,
@@ -86,6 +101,7 @@ pub(crate) fn layout(m: &Messages, section: Section, title: &str, body: Markup) 
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " — " (m.t("site.name")) }
                 link rel="stylesheet" href="/static/style.css";
+                (head)
             }
             body {
                 a.skip-link href="#main" { (m.t("site.skip")) }
@@ -112,7 +128,16 @@ pub(crate) fn layout(m: &Messages, section: Section, title: &str, body: Markup) 
                 footer.site-footer {
                     div.wrap {
                         p { (m.t("footer.text")) }
-                        p { a href="/api/openapi.json" { (m.t("footer.source")) } }
+                        ul.footer-links {
+                            li { a href="/api/openapi.json" { (m.t("footer.source")) } }
+                            li {
+                                @if section == Section::SignIn {
+                                    a href="/sign-in" aria-current="page" { (m.t("footer.sign_in")) }
+                                } @else {
+                                    a href="/sign-in" { (m.t("footer.sign_in")) }
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -250,26 +275,17 @@ fn search_form(m: &Messages, q: &SearchQuery, full: bool) -> Markup {
     }
 }
 
-async fn home(State(state): State<AppState>) -> Response {
-    let m = &state.messages;
-    let stats = match state.stats().await {
-        Ok(s) => s,
-        Err(e) => return server_error(m, e),
-    };
+/// The procurement data at a glance: shown above the search when nothing is searched yet.
+fn overview(m: &Messages, stats: &tuwhera_store::Stats) -> Markup {
     let figure = |n: i64, key: &str, href: &str| {
         html! { li { a href=(href) { strong { (money(Some(n as f64), None).unwrap_or_default()) } " " (m.t(key)) } } }
     };
-    let body = html! {
-        h1 { (m.t("home.title")) }
+    html! {
         p.lead { (m.t("home.intro")) }
-        section aria-labelledby="h-search" {
-            h2 #h-search { (m.t("home.search")) }
-            (search_form(m, &SearchQuery::default(), false))
-        }
         section aria-labelledby="h-stats" {
             h2 #h-stats { (m.t("home.stats")) }
             ul.stats {
-                (figure(stats.processes, "home.processes", "/procurement"))
+                (figure(stats.processes, "home.processes", "#h-results"))
                 (figure(stats.releases, "home.releases", "/downloads"))
                 (figure(stats.organisations, "home.organisations", "/organisations"))
                 (figure(stats.buyers, "home.buyers", "/organisations?role=buyer"))
@@ -277,17 +293,7 @@ async fn home(State(state): State<AppState>) -> Response {
                 (figure(stats.quarantined, "home.quarantined", "/quarantine"))
             }
         }
-        section aria-labelledby="h-explore" {
-            h2 #h-explore { (m.t("home.explore")) }
-            ul.cards {
-                li { a href="/procurement" { (m.t("nav.procurement")) } p { (m.t("home.explore.search")) } }
-                li { a href="/organisations" { (m.t("nav.organisations")) } p { (m.t("home.explore.orgs")) } }
-                li { a href="/downloads" { (m.t("nav.downloads")) } p { (m.t("home.explore.downloads")) } }
-                li { a href="/api" { (m.t("nav.api")) } p { (m.t("home.explore.api")) } }
-            }
-        }
-    };
-    page(layout(m, Section::Home, m.t("home.title"), body))
+    }
 }
 
 fn results_table(m: &Messages, rows: &[ProcessRow]) -> Markup {
@@ -387,8 +393,19 @@ async fn search(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Respo
         format!("/procurement?{}", params::encode(&l))
     });
     let json_link = format!("/api/v1/processes?{}", params::encode(&link));
+    // Nothing searched yet: the data at a glance first (what the front page showed before
+    // the action plan became the front page).
+    let glance = if raw.as_deref().unwrap_or("").is_empty() {
+        match state.stats().await {
+            Ok(stats) => Some(overview(m, &stats)),
+            Err(e) => return server_error(m, e),
+        }
+    } else {
+        None
+    };
     let body = html! {
         h1 { (m.t("search.heading")) }
+        @if let Some(glance) = glance { (glance) }
         (search_form(m, &query, true))
         div.search-layout {
             aside aria-label=(m.t("search.facets")) {

@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 
 use tuwhera_ocds::reader::{self, Event, Limits};
 use tuwhera_ocds::MergeRules;
-use tuwhera_store::Store;
 
 mod common;
 use common::{repo, stores};

@@ -89,7 +89,7 @@ async fn spawn_apps_with(test: &str, ocds: Vec<PathBuf>, bods: &[PathBuf]) -> Ve
         for f in &ocds {
             let events = reader::read_all(
                 &f.display().to_string(),
-                reader::open(&f).expect("open sample"),
+                reader::open(f).expect("open sample"),
                 Limits::default(),
             );
             store.ingest(events).await.expect("ingest");

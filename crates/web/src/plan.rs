@@ -146,6 +146,12 @@ pub fn csv_response(filename: &str, headings: &[&str], rows: &[Vec<String>]) -> 
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         HeaderValue::from_static("*"),
     );
+    // A CSV file has nowhere to say its licence: the plan's text is Crown copyright under
+    // CC BY 4.0 (the JSON forms carry it as `licence`).
+    response.headers_mut().insert(
+        header::LINK,
+        HeaderValue::from_static("<https://creativecommons.org/licenses/by/4.0/>; rel=\"license\""),
+    );
     response
 }
 
@@ -997,6 +1003,7 @@ async fn history(state: &AppState, plan: &CurrentPlan, n: u32, format: Format) -
                     ("plan.data.history_json", format!("/commitments/{n}/history.json")),
                     ("plan.data.history_csv", format!("/commitments/{n}/history.csv")),
                 ]))
+                (licence_note(m, plan))
             };
             page(plan_layout(m, &title, body))
         }
@@ -1094,6 +1101,7 @@ async fn diff(
                     ("plan.data.diff_json", format!("/commitments/{n}/diff.json?{query}")),
                     ("plan.data.diff_csv", format!("/commitments/{n}/diff.csv?{query}")),
                 ]))
+                (licence_note(m, plan))
             };
             page(plan_layout(m, &title, body))
         }

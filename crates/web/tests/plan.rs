@@ -1447,6 +1447,21 @@ async fn every_page_has_its_data_as_json_csv_and_atom() {
         assert_eq!(&rows[5][0], "6");
         assert_eq!(&rows[5][5], "/procurement");
         assert_eq!(app.text("/plan.csv", 200).await, csv);
+        let r = app.get("/plan.csv").await;
+        assert!(
+            r.headers()
+                .get("link")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|l| l.contains("creativecommons.org/licenses/by/4.0/")
+                    && l.contains("rel=\"license\"")),
+            "the CSV names its licence"
+        );
+        for page in ["/commitments/8", "/commitments/8/history", "/report/2024"] {
+            assert!(
+                page_text(&app.text(page, 200).await).contains("Creative Commons Attribution 4.0"),
+                "{page} shows the licence"
+            );
+        }
 
         let api = app
             .api(

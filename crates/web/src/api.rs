@@ -138,6 +138,36 @@ pub(crate) async fn authorised(
     Ok(token)
 }
 
+/// A request body read whole, bounded by the configured limit: refused before a
+/// byte is read when its declared length is over, and cut off when it grows over.
+/// The message reads "the {what} is larger than N bytes{advice}".
+pub(crate) async fn bounded_body(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: axum::body::Body,
+    what: &str,
+    advice: &str,
+) -> Result<axum::body::Bytes, ApiError> {
+    let limit = state.config.max_body;
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too-large",
+            format!("the {what} is larger than {limit} bytes{advice}"),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| too_large())
+}
+
 pub(crate) fn json<T: Serialize>(value: &T) -> Response {
     let mut response = Json(value).into_response();
     cors(&mut response);
@@ -853,25 +883,14 @@ pub async fn publish(
     body: axum::body::Body,
 ) -> Result<Response, ApiError> {
     let token = authorised(&state, &headers).await?;
-    let limit = state.config.max_body;
-    let too_large = || {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too-large",
-            format!("the package is larger than {limit} bytes; split it into smaller packages"),
-        )
-    };
-    // Refused before a byte of the body is read, when its length is declared.
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large());
-    }
-    let bytes = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| too_large())?;
+    let bytes = bounded_body(
+        &state,
+        &headers,
+        body,
+        "package",
+        "; split it into smaller packages",
+    )
+    .await?;
     let source = format!(
         "POST /api/v1/releases by {} (token {})",
         token.publisher, token.token_id

@@ -1212,24 +1212,9 @@ pub async fn publish(
             "this token may not publish ownership statements: it needs the bods:write scope (tuwhera token create --scope bods:write)",
         ));
     }
-    let limit = state.config.max_body;
-    let too_large = || {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too-large",
-            format!("the body is larger than {limit} bytes; publish in smaller parts"),
-        )
-    };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large());
-    }
-    let bytes = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| too_large())?;
+    let bytes =
+        crate::api::bounded_body(&state, &headers, body, "body", "; publish in smaller parts")
+            .await?;
     let source = format!(
         "POST /api/v1/statements by {} (token {})",
         token.publisher, token.token_id

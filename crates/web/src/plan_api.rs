@@ -713,24 +713,7 @@ async fn body_json<T: serde::de::DeserializeOwned>(
     headers: &HeaderMap,
     body: axum::body::Body,
 ) -> Result<T, ApiError> {
-    let limit = state.config.max_body;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    let too_large = || {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too-large",
-            format!("the body is larger than {limit} bytes"),
-        )
-    };
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large());
-    }
-    let bytes = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| too_large())?;
+    let bytes = crate::api::bounded_body(state, headers, body, "body", "").await?;
     serde_json::from_slice(&bytes).map_err(|e| {
         let message = e.to_string();
         let field = message
